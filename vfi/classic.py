@@ -1,0 +1,150 @@
+"""Classical interpolators: repeat the previous frame, cross-fade, and optical-flow warping.
+
+They are the baselines every model is shown beside, and `flow` also serves as the
+motion seed for the learned ODE interpolator.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from .interpolator import Interpolator, normalize_times
+
+
+class Duplicate(Interpolator):
+    """Repeat the earlier frame: what a player does with no interpolation at all."""
+
+    name = "dup"
+    description = "repeat the previous frame (no interpolation)"
+
+    def _interpolate(self, frame0, frame1, times):
+        return frame0.unsqueeze(1).expand(-1, times.shape[1], -1, -1, -1).clone()
+
+
+class Blend(Interpolator):
+    """Linear cross-fade (1 - t) * frame0 + t * frame1."""
+
+    name = "blend"
+    description = "linear cross-fade of the two frames"
+
+    def _interpolate(self, frame0, frame1, times):
+        t = times.to(frame0.dtype)[:, :, None, None, None]
+        return (1 - t) * frame0.unsqueeze(1) + t * frame1.unsqueeze(1)
+
+
+class DisFlow:
+    """Bidirectional OpenCV DIS optical flow, computed at a reduced scale for speed."""
+
+    def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, max_side: int = 480):
+        self.dis = cv2.DISOpticalFlow_create(preset)
+        self.max_side = max_side
+
+    def working_size(self, h: int, w: int) -> tuple[int, int]:
+        s = min(1.0, self.max_side / max(h, w))
+        return max(8, round(h * s)), max(8, round(w * s))
+
+    def __call__(self, gray0: np.ndarray, gray1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flows 0->1 and 1->0 at the working size, (h, w, 2) float32 in working-size pixels."""
+        h, w = self.working_size(*gray0.shape)
+        if (h, w) != gray0.shape:
+            gray0 = cv2.resize(gray0, (w, h), interpolation=cv2.INTER_AREA)
+            gray1 = cv2.resize(gray1, (w, h), interpolation=cv2.INTER_AREA)
+        return self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None)
+
+
+def intermediate_flows(f01: np.ndarray, f10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Backward flows from time t to frames 0 and 1 under linear motion (Super SloMo's approximation)."""
+    ft0 = -(1 - t) * t * f01 + t * t * f10
+    ft1 = (1 - t) * (1 - t) * f01 - t * (1 - t) * f10
+    return ft0, ft1
+
+
+def fb_occlusion(f01: np.ndarray, f10: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Soft occlusion of frame-0 pixels in frame 1, from forward-backward flow disagreement."""
+    back = cv2.remap(f10, grid + f01, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    dx, dy = cv2.split(f01 + back)
+    fx, fy = cv2.split(f01)
+    bx, by = cv2.split(back)
+    err = dx * dx + dy * dy
+    mag = fx * fx + fy * fy + bx * bx + by * by
+    return 1.0 - np.exp(-err / (0.01 * mag + 0.5))
+
+
+def pixel_grid(h: int, w: int) -> np.ndarray:
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return np.stack([xs, ys], axis=2)
+
+
+def upscale_map(small_map: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Resize a sampling map given in working-size pixels into full-size pixel coordinates.
+
+    The affine change of units is applied before resizing (resizing is linear), on the small map.
+    """
+    sy, sx = h / small_map.shape[0], w / small_map.shape[1]
+    in_full_units = small_map * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
+    return cv2.resize(in_full_units, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+class FlowWarp(Interpolator):
+    """Warp both frames to time t along DIS flow; blend with occlusion-aware weights.
+
+    Flow, occlusion and blend weights are worked out at the flow's reduced size; only the
+    two warps and the blend touch full-resolution pixels, and they stay in uint8.
+    """
+
+    name = "flow"
+    description = "bidirectional DIS optical flow, warped to t, occlusion-aware blend"
+
+    def __init__(self, max_side: int = 480):
+        self.flow = DisFlow(max_side=max_side)
+        self._grids: dict[tuple[int, int], np.ndarray] = {}
+
+    def grid(self, h: int, w: int) -> np.ndarray:
+        if (h, w) not in self._grids:
+            self._grids[(h, w)] = pixel_grid(h, w)
+        return self._grids[(h, w)]
+
+    def _interpolate(self, frame0, frame1, times):
+        to_u8 = lambda x: (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        out = self.interpolate_frames(to_u8(frame0), to_u8(frame1), times)
+        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).float().div_(255)
+
+    def interpolate_frames(self, frames0, frames1, times):
+        b, h, w, _ = frames0.shape
+        times = normalize_times(times, b)
+        out = np.empty((b, times.shape[1], h, w, 3), np.uint8)
+        for i in range(b):
+            pair = self.prepare(frames0[i], frames1[i])
+            for j, t in enumerate(times[i].tolist()):
+                out[i, j] = self.warp_blend(frames0[i], frames1[i], pair, t)
+        return out
+
+    def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
+        gray0 = cv2.cvtColor(img0, cv2.COLOR_RGB2GRAY)
+        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
+        f01, f10 = self.flow(gray0, gray1)
+        small = self.grid(*f01.shape[:2])
+        return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small),
+                "occ1": fb_occlusion(f10, f01, small)}
+
+    def warp_blend(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
+        if t <= 0:
+            return img0
+        if t >= 1:
+            return img1
+        h, w = img0.shape[:2]
+        small = self.grid(*pair["f01"].shape[:2])
+        ft0, ft1 = intermediate_flows(pair["f01"], pair["f10"], t)
+        map0, map1 = small + ft0, small + ft1
+        # A frame-1 sample that frame 0 never saw is newly revealed content: trust frame 1 there,
+        # and the other way round for content that is about to disappear.
+        new_in_1 = cv2.remap(pair["occ1"], map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        gone_in_1 = cv2.remap(pair["occ0"], map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        w0 = (1 - t) * (1.0 - new_in_1 + 1e-3)
+        w1 = t * (1.0 - gone_in_1 + 1e-3)
+        weight0 = cv2.resize(w0 / (w0 + w1), (w, h), interpolation=cv2.INTER_LINEAR)
+        warped0 = cv2.remap(img0, upscale_map(map0, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped1 = cv2.remap(img1, upscale_map(map1, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.blendLinear(warped0, warped1, weight0, 1.0 - weight0)
