@@ -112,6 +112,157 @@ def upsample(
 
 
 @app.command()
+def train(
+    clips: List[Path] = typer.Argument(..., help="Video clip(s) to fit the model to (their own frames supervise it)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt): the best by validation PSNR."),
+    model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, unet, or a checkpoint .pt path."),
+    from_scratch: bool = typer.Option(False, "--from-scratch", help="Start from random weights, not the pretrained ones."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default: 1000 unless --minutes is given)."),
+    minutes: Optional[float] = typer.Option(None, "--minutes", min=0.01, help="Train for this much wall time instead of (or as well as) --steps."),
+    factor: int = typer.Option(4, "--factor", "-k", min=2, help="Largest frame gap learned: windows of stride 2..k (targets at t = j/k)."),
+    crop: int = typer.Option(128, "--crop", min=32, help="Square training crop size in pixels."),
+    batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Crops per step."),
+    lr: float = typer.Option(1e-4, "--lr", min=0.0, help="Peak learning rate (cosine decay)."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a .resume file written beside an earlier OUTPUT."),
+    photos: Optional[Path] = typer.Option(None, "--photos", help="Folder of photos for synthetic-motion samples (pretraining)."),
+    synthetic: float = typer.Option(0.0, "--synthetic", min=0.0, max=1.0, help="Fraction of samples drawn from synthetic motion."),
+    max_frames: int = typer.Option(400, "--max-frames", min=3, help="Frames kept in memory per clip (a bounded cache)."),
+    holdout_every: int = typer.Option(10, "--holdout-every", min=2, help="Every n-th chunk of each clip is held out for validation."),
+    val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log lines instead of a progress bar."),
+):
+    """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""
+    from .fit import fit
+
+    with user_errors():
+        for clip in clips:
+            if clip.resolve() == output.resolve():
+                raise CliError(f"{output}: the checkpoint would overwrite an input clip")
+        fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
+            crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
+            synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every,
+            seed=seed, quiet=quiet, console=err)
+
+
+BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.
+
+PATHS are videos, or folders of triplets in the UCF101 layout (<id>/frame_00.png, frame_01_gt.png,
+frame_02.png) or the Middlebury layout (input/<Seq>/frame10.png, frame11.png; gt/<Seq>/frame10i11.png).
+
+Protocol: for videos keep every k-th frame, interpolate back to the full rate with upsample's own code
+path (same batching, padding, scene-cut logic) and score only the dropped frames at t = j/k; windows
+across a scene cut are skipped and counted. Triplets: the middle frame at t = 0.5. PSNR on RGB, data
+range 1, prediction rounded to 8 bits, mean of per-frame values. SSIM: torchmetrics, 11x11 Gaussian
+window, sigma 1.5. Middlebury also IE: mean absolute 0-255 difference (as published tables compute it).
+Speed: model-only time per interpolated frame after a warm-up call.
+"""
+
+
+@app.command(help=BENCHMARK_HELP)
+def benchmark(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Videos or triplet folders to score."),
+    suite: Optional[str] = typer.Option(None, "--suite", help="'ci': synthetic clips generated in code with exact ground truth."),
+    methods: str = typer.Option("dup,blend,flow", "--methods", help="Comma-separated interpolator names or checkpoint paths."),
+    factor: List[int] = typer.Option([2, 4], "--factor", "-k", help="Keep every k-th frame (repeat the option for several)."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=2, help="Read at most this many frames of each video."),
+    max_items: Optional[int] = typer.Option(None, "--max-items", min=1, help="Score at most this many triplets per set."),
+    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs per batch (as in upsample)."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON to this file."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables (for the README) instead of a rich table."),
+    save_examples: Optional[Path] = typer.Option(None, "--save-examples", help="Write PNG strips of the worst frames (truth | methods | error) here."),
+    check: Optional[Path] = typer.Option(None, "--check", help="Fail (exit 1) if PSNR drops > --margin below this reference JSON, or dup < blend < flow breaks."),
+    write_reference: Optional[Path] = typer.Option(None, "--write-reference", help="Write the quality numbers as a reference JSON for --check."),
+    margin: float = typer.Option(0.3, "--margin", min=0.0, help="Allowed PSNR drop in dB for --check."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+):
+    import json
+
+    from . import benchmark as bench
+    from .interpolator import resolve_device
+    from .registry import create
+
+    with user_errors():
+        if any(k < 2 for k in factor):
+            raise CliError("--factor must be at least 2")
+        names = [m.strip() for m in methods.split(",") if m.strip()]
+        dev = resolve_device(device)
+        interpolators = {name: create(name, device=dev) for name in names}
+        datasets = bench.datasets_for(paths or [], suite, max_frames)
+        with progress_bar(quiet) as bar:
+            task = bar.add_task("benchmark", total=None, rate="")
+            results, raw = bench.run_benchmark(datasets, interpolators, sorted(set(factor)), batch_size, max_items,
+                                               keep_worst=3 if save_examples else 0,
+                                               on_progress=lambda label: bar.update(task, rate=label))
+        results["environment"] = environment(dev)
+        if json_out:
+            json_out.write_text(bench.to_json(results))
+        if write_reference:
+            write_reference.write_text(json.dumps(bench.strip_for_reference(results), indent=2))
+        if markdown:
+            out.print(bench.markdown_table(results, names), markup=False, highlight=False)
+            out.print()
+            out.print("Model time per interpolated frame:", markup=False)
+            out.print(bench.speed_table(results, names), markup=False, highlight=False)
+        else:
+            print_results(results, names)
+        if save_examples:
+            for path in bench.save_examples(raw, save_examples, names):
+                err.print(f"wrote {path}", highlight=False)
+        if check:
+            if not check.is_file():
+                raise CliError(f"{check}: no such reference file (make one with --write-reference)")
+            problems = bench.check_against(results, json.loads(check.read_text()), margin)
+            for problem in problems:
+                err.print(f"[red]regression[/red]: {problem}", highlight=False)
+            if problems:
+                raise typer.Exit(1)
+            err.print(f"quality gate passed against {check} (margin {margin} dB)", highlight=False)
+
+
+def environment(device: str) -> dict:
+    import platform
+
+    import torch
+
+    return {"device": device, "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine(), "dtype": "float16" if device == "cuda" else "float32"}
+
+
+def print_results(results: dict, names: List[str]) -> None:
+    table = Table(title="PSNR dB / SSIM (Middlebury: IE, lower is better); model ms per frame")
+    table.add_column("dataset")
+    table.add_column("k")
+    for name in names:
+        table.add_column(name, justify="right")
+    rows = [(n, ds["kind"], f, ms) for n, ds in results["datasets"].items() for f, ms in ds.items() if f != "kind"]
+    rows += [("mean", "video", f, ms) for f, ms in results["mean"].items()]
+    for name, kind, f, ms in rows:
+        key = "ie" if kind == "middlebury" else "psnr"
+        vals = {m: ms[m].get(key) for m in names if m in ms and ms[m].get(key) is not None}
+        best = (min if key == "ie" else max)(vals.values()) if vals else None
+        cells = []
+        for m in names:
+            s = ms.get(m)
+            if not s or s.get(key) is None:
+                cells.append("—")
+                continue
+            text = f"IE {s['ie']:.2f}" if key == "ie" else f"{s['psnr']:.2f} / {s['ssim']:.3f}"
+            if s.get("model_s_per_frame"):
+                text += f" ({1000 * s['model_s_per_frame']:.0f} ms)"
+            cells.append(f"[bold]{text}[/bold]" if vals.get(m) == best else text)
+        table.add_row(name, f, *cells)
+    out.print(table)
+    if any(ds.get(f, {}).get(m, {}).get("skipped") for ds in results["datasets"].values() for f in ds if f != "kind" for m in names):
+        for n, ds in results["datasets"].items():
+            for f, ms in ds.items():
+                if f != "kind" and any(s.get("skipped") for s in ms.values()):
+                    out.print(f"{n} {f}: {max(s.get('skipped', 0) for s in ms.values())} frame(s) across scene cuts skipped")
+
+
+@app.command()
 def models():
     """List the interpolators: learned models and classical baselines."""
     from .registry import available

@@ -64,7 +64,7 @@ class Interpolator(abc.ABC):
         Models convert on their own device; classical interpolators override this to stay in uint8.
         """
         device = self.device
-        to_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(device).permute(0, 3, 1, 2).float().div_(255)
+        to_tensor = lambda a: torch.from_numpy(np.array(a)).to(device).permute(0, 3, 1, 2).float().div_(255)
         out = self.interpolate(to_tensor(frames0), to_tensor(frames1), times)
         return out.mul_(255).round_().to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()
 

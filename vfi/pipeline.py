@@ -32,7 +32,7 @@ class StreamStats:
     interpolated: int = 0
     scene_cuts: int = 0
     model_seconds: float = 0.0
-    cut_pairs: list[int] = field(default_factory=list)
+    cut_pairs: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -94,7 +94,7 @@ def interpolate_stream(frames: Iterable[np.ndarray], ratio: Fraction, interpolat
         cut = is_scene_cut(prev, frame, scene_threshold)
         if cut:
             stats.scene_cuts += 1
-            stats.cut_pairs.append(index)
+            stats.cut_pairs.add(index)
         pending.append(_Pair(index, prev, frame, times_for_pair(index, ratio), cut))
         index += 1
         prev = frame

@@ -35,6 +35,26 @@ register("blend", Blend.description, Blend)
 register("flow", FlowWarp.description, FlowWarp)
 
 
+def _pretrained(file: str, name: str, overrides: dict | None = None) -> Callable[[], Interpolator]:
+    def build() -> Interpolator:
+        from .models.checkpoint import load_interpolator
+
+        path = weights_dir() / file
+        if not path.is_file():
+            raise UnknownModelError(f"model '{name}': its weights {path} are missing")
+        return load_interpolator(path, name=name, config_overrides=overrides)
+
+    return build
+
+
+register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
+         _pretrained("ode.pt", "ode"), learned=True)
+register("ode-linear", "the ode network with linear motion in place of the ODE trajectory (ablation)",
+         _pretrained("ode.pt", "ode-linear", {"motion": "linear"}), learned=True)
+register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
+         _pretrained("unet.pt", "unet"), learned=True)
+
+
 def available() -> list[Entry]:
     return list(_REGISTRY.values())
 
@@ -50,7 +70,7 @@ def create(name_or_path: str, device: str = "cpu") -> Interpolator:
     if name_or_path in _REGISTRY:
         return _REGISTRY[name_or_path].build().to(device)
     if name_or_path.endswith(".pt") or os.sep in name_or_path:
-        from .models.checkpoint import load_interpolator  # models are optional until asked for
+        from .models.checkpoint import load_interpolator
 
         return load_interpolator(Path(name_or_path), device=device)
     raise UnknownModelError(f"unknown model '{name_or_path}': choose one of {', '.join(_REGISTRY)} or give a .pt checkpoint")

@@ -1,0 +1,115 @@
+"""What `vfi train` does: gather clips and samples, report validation beside `flow`, run the Trainer."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from .classic import FlowWarp
+from .data import ClipWindows, SyntheticMotion, load_photos
+from .interpolator import resolve_device
+from .models import ARCHITECTURES
+from .registry import weights_dir
+from .train import TrainConfig, Trainer, score_samples
+
+VAL_WINDOWS_PER_CLIP = 12
+
+
+def base_checkpoint(model: str, from_scratch: bool) -> tuple[str, Optional[str]]:
+    """(architecture, checkpoint to start from) for --model NAME|PATH."""
+    if model in ARCHITECTURES:
+        if from_scratch:
+            return model, None
+        path = weights_dir() / f"{model}.pt"
+        if not path.is_file():
+            raise ValueError(f"no pretrained weights for '{model}' at {path}; use --from-scratch")
+        return model, str(path)
+    path = Path(model)
+    if not path.is_file():
+        raise ValueError(f"unknown base model '{model}': use ode, unet or a checkpoint .pt path")
+    from .models.checkpoint import read_checkpoint
+
+    return read_checkpoint(path)["arch"], str(path)
+
+
+def validation_samples(clips: Sequence[ClipWindows], strides: Sequence[int], per_clip: int, rng) -> list:
+    samples = []
+    for clip in clips:
+        windows = [(i, k, j) for k in strides for i, j in clip.val_windows(k)]
+        if len(windows) > per_clip:
+            windows = [windows[i] for i in sorted(rng.choice(len(windows), per_clip, replace=False))]
+        samples += [clip.window(i, k, j) for i, k, j in windows]
+    return samples
+
+
+def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: bool = False,
+        steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: int = 128,
+        batch_size: int = 8, lr: float = 1e-4, device: str = "auto", resume: Optional[Path] = None,
+        photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
+        val_every: int = 100, seed: int = 0, quiet: bool = False, console: Optional[Console] = None) -> dict:
+    console = console or Console(stderr=True)
+    arch, init = base_checkpoint(model, from_scratch)
+    output = Path(output)
+    if not output.parent.is_dir():
+        raise ValueError(f"{output.parent}: output folder does not exist")
+    strides = tuple(range(2, factor + 1))
+    windows = []
+    for clip in clips:
+        w = ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every)
+        if min(w.frames[0].shape[:2]) < crop:
+            raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({w.frames[0].shape[1]}x{w.frames[0].shape[0]})")
+        windows.append(w)
+    rng = np.random.default_rng(seed)
+    val = validation_samples(windows, (2,) if factor == 2 else (2, factor), VAL_WINDOWS_PER_CLIP, rng)
+    if not val:
+        raise ValueError("the clips are too short to hold out validation frames; give a longer clip or a smaller --factor")
+    synth = SyntheticMotion(load_photos(photos) if photos else []) if synthetic > 0 else None
+    config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
+                         crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
+                         val_every=val_every, device=resolve_device(device))
+    meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
+            "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
+    trainer = Trainer(config, windows, synth, val, output, meta)
+    if resume:
+        trainer.load_resume(resume)
+    flow_score = score_samples(FlowWarp(), val)
+    console.print(f"validation: {len(val)} held-out frames; flow {flow_score:.2f} dB", highlight=False)
+    if not trainer.history:
+        start = trainer.validate()
+        console.print(f"before training: {start:.2f} dB", highlight=False)
+        trainer.history.append({"step": 0, "val_psnr": start})
+        trainer.best = start
+        trainer.save_best(start)
+
+    total = config.steps
+    bar = Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}"),
+                   TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                   console=console, disable=quiet or not console.is_terminal)
+    last_log = [time.perf_counter()]
+
+    def on_step(event):
+        info = f"loss {event['loss']:.4f}  {event['step'] / max(event['elapsed'], 1e-6):.2f} steps/s"
+        if "val_psnr" in event:
+            info += f"  val {event['val_psnr']:.2f} dB (best {trainer.best:.2f}, flow {flow_score:.2f})"
+        bar.update(task, completed=event["step"], info=info)
+        if (quiet or not console.is_terminal) and ("val_psnr" in event or time.perf_counter() - last_log[0] > 60):
+            last_log[0] = time.perf_counter()
+            console.print(f"step {event['step']}: {info}", highlight=False)
+
+    with bar:
+        task = bar.add_task("train", total=total, info="")
+        try:
+            result = trainer.run(on_step)
+        except KeyboardInterrupt:
+            console.print(f"[yellow]interrupted[/yellow] at step {trainer.step}: best checkpoint {output} "
+                          f"({trainer.best:.2f} dB); continue with --resume {trainer.resume_path}")
+            raise
+    first = trainer.history[0]["val_psnr"]
+    console.print(f"done: {trainer.step} steps in {trainer.elapsed:.0f} s; validation {first:.2f} -> "
+                  f"{trainer.best:.2f} dB (flow {flow_score:.2f} dB); wrote {output}", highlight=False)
+    return dict(result, flow_val_psnr=flow_score, start_val_psnr=first)

@@ -1,0 +1,75 @@
+"""Saving and loading model checkpoints: plain tensors and config, strict keys, weights_only=True."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from . import ARCHITECTURES, build_network
+
+FORMAT = "vfi-checkpoint-v1"
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def save_checkpoint(path: str | os.PathLike, net: torch.nn.Module, arch: str, meta: dict | None = None,
+                    extra: dict | None = None) -> Path:
+    """Write atomically (temporary file + rename) so an interrupted save never leaves a broken file."""
+    path = Path(path)
+    payload = {"format": FORMAT, "arch": arch, "config": net.config.to_dict(),
+               "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+               "meta": meta or {}}
+    if extra:
+        payload.update(extra)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors come in many types
+        raise CheckpointError(f"{path}: not a readable vfi checkpoint ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a vfi checkpoint")
+    if payload.get("arch") not in ARCHITECTURES:
+        raise CheckpointError(f"{path}: unknown architecture {payload.get('arch')!r}")
+    return payload
+
+
+def load_network(path: str | os.PathLike, config_overrides: dict | None = None) -> tuple[torch.nn.Module, dict]:
+    """Build the network the checkpoint names and load its weights strictly."""
+    payload = read_checkpoint(path)
+    config = dict(payload["config"])
+    config.update(config_overrides or {})
+    net = build_network(payload["arch"], config)
+    try:
+        net.load_state_dict(payload["state_dict"], strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not match the {payload['arch']} network: "
+                              f"{str(exc).splitlines()[0]}") from None
+    return net, payload
+
+
+def load_interpolator(path: str | os.PathLike, device: str = "cpu", name: str | None = None,
+                      config_overrides: dict | None = None):
+    from .wrapper import ModelInterpolator
+
+    net, payload = load_network(path, config_overrides)
+    label = name or Path(path).name
+    return ModelInterpolator(net, payload["arch"], label, payload.get("meta", {}).get("description", "")).to(device)

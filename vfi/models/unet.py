@@ -1,0 +1,59 @@
+"""The U-Net baseline: synthesises the frame at t from the two frames and a t channel, no motion model.
+
+It predicts a correction to the cross-fade, scaled by 4t(1-t) so that t = 0 and t = 1 give
+the inputs back exactly. The benchmark shows what explicit motion buys over this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from .blocks import conv, upsample2
+
+
+@dataclass
+class UNetConfig:
+    widths: tuple[int, ...] = (24, 48, 64, 96)
+
+    def to_dict(self) -> dict:
+        return {"widths": list(self.widths)}
+
+
+class UNetInterpolatorNet(nn.Module):
+    """frames (B, 3, H, W) + times (B, T) -> (B, T, 3, H, W); H, W multiples of 16."""
+
+    def __init__(self, config: UNetConfig = UNetConfig()):
+        super().__init__()
+        self.config = config
+        widths = tuple(config.widths)
+        self.down = nn.ModuleList()
+        cin = 7
+        for w in widths:
+            self.down.append(nn.Sequential(conv(cin, w, stride=2), conv(w, w)))
+            cin = w
+        self.up = nn.ModuleList()
+        for w_skip, w in zip(reversed(widths[:-1]), reversed(widths[1:])):
+            self.up.append(nn.Sequential(conv(w + w_skip, w_skip), conv(w_skip, w_skip)))
+        self.head = nn.Sequential(conv(widths[0] + 7, 16), nn.Conv2d(16, 3, 3, 1, 1))
+
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed=None, times: torch.Tensor = None,
+                full0=None, full1=None) -> torch.Tensor:
+        b, _, h, w = frame0.shape
+        n = times.shape[1]
+        rep = lambda x: x.unsqueeze(1).expand(-1, n, *x.shape[1:]).flatten(0, 1)
+        t = times.flatten()[:, None, None, None].to(frame0.dtype)
+        f0, f1 = rep(frame0), rep(frame1)
+        x = torch.cat([f0, f1, t.expand(-1, 1, h, w)], 1)
+        skips = []
+        y = x
+        for stage in self.down:
+            y = stage(y)
+            skips.append(y)
+        for stage, skip in zip(self.up, reversed(skips[:-1])):
+            y = stage(torch.cat([upsample2(y, skip.shape[-2:]), skip], 1))
+        y = self.head(torch.cat([upsample2(y, (h, w)), x], 1))
+        blend = (1 - t) * f0 + t * f1
+        return (blend + 4 * t * (1 - t) * y).view(b, n, 3, h, w)

@@ -1,0 +1,218 @@
+"""Training loop shared by pretraining and `vfi train` fine-tuning.
+
+Loss: Charbonnier on RGB plus a census (ternary) term; no pretrained feature networks
+(nothing can be downloaded). The best checkpoint by validation PSNR is the one written;
+a resume file beside it holds the latest state (weights, optimiser, step, RNG).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .metrics import psnr
+from .data import ClipWindows, Sample, SyntheticMotion, augment, to_batch
+from .models import ARCHITECTURES, build_network
+from .models.checkpoint import load_network, read_checkpoint, save_checkpoint
+from .models.seed import batch_seed
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "ode"
+    init: Optional[str] = None  # checkpoint to start from (fine-tuning); None = from scratch
+    steps: Optional[int] = None
+    minutes: Optional[float] = None
+    crop: int = 128
+    batch_size: int = 8
+    lr: float = 3e-4
+    synthetic_fraction: float = 0.5
+    seed: int = 0
+    val_every: int = 250
+    bf16: bool = True
+    device: str = "cpu"
+    census_weight: float = 0.1
+
+    def budget_fraction(self, step: int, elapsed: float) -> float:
+        """How far through the run we are, by steps or by wall time, for the LR schedule."""
+        parts = []
+        if self.steps:
+            parts.append(step / self.steps)
+        if self.minutes:
+            parts.append(elapsed / (60 * self.minutes))
+        return min(1.0, max(parts)) if parts else 0.0
+
+
+def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    return torch.sqrt((pred - target) ** 2 + eps * eps).mean()
+
+
+_CENSUS_KERNEL: dict[str, torch.Tensor] = {}
+
+
+def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 7) -> torch.Tensor:
+    """Soft Hamming distance between ternary census transforms: robust to brightness, sharp on structure."""
+    key = str(pred.device)
+    if key not in _CENSUS_KERNEL:
+        eye = torch.eye(patch * patch, device=pred.device).view(patch * patch, 1, patch, patch)
+        _CENSUS_KERNEL[key] = eye
+
+    def transform(img):
+        gray = (0.299 * img[:, 0] + 0.587 * img[:, 1] + 0.114 * img[:, 2]).unsqueeze(1) * 255
+        patches = F.conv2d(gray, _CENSUS_KERNEL[key], padding=patch // 2)
+        diff = patches - gray
+        return diff / torch.sqrt(0.81 + diff * diff)
+
+    d = (transform(pred) - transform(target)) ** 2
+    dist = (d / (0.1 + d)).mean(1, keepdim=True)
+    border = patch // 2
+    return dist[..., border:-border, border:-border].mean()
+
+
+def score_samples(interpolator, samples: Sequence[Sample]) -> float:
+    """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through interpolate_frames."""
+    scores = [psnr(interpolator.interpolate_frames(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target)
+              for s in samples]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion],
+                 val_samples: Sequence[Sample], out: str | Path, meta: Optional[dict] = None):
+        self.config = config
+        self.clips = list(clips)
+        self.synthetic = synthetic
+        self.val_samples = list(val_samples)
+        self.out = Path(out)
+        self.resume_path = self.out.with_name(self.out.name + ".resume")
+        self.meta = dict(meta or {})
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        if config.init:
+            self.net, payload = load_network(config.init)
+            if payload["arch"] != config.arch:
+                config.arch = payload["arch"]
+            self.meta.setdefault("base_model", str(config.init))
+        else:
+            self.net = build_network(config.arch)
+        self.device = torch.device(config.device)
+        self.net.to(self.device)
+        self.uses_seed = ARCHITECTURES[config.arch][2]
+        self.opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
+        self.step = 0
+        self.elapsed = 0.0
+        self.best = -math.inf
+        self.history: list[dict] = []
+
+    # -- state -------------------------------------------------------------------------
+    def save_resume(self) -> None:
+        state = {"step": self.step, "elapsed": self.elapsed, "best": self.best, "history": self.history,
+                 "optimizer": self.opt.state_dict(), "config": asdict(self.config)}
+        save_checkpoint(self.resume_path, self.net, self.config.arch, self.meta, extra={"train_state": state})
+
+    def load_resume(self, path: str | Path) -> None:
+        payload = read_checkpoint(path)
+        state = payload.get("train_state")
+        if state is None:
+            raise ValueError(f"{path}: not a resume file (it has no training state)")
+        self.net.load_state_dict(payload["state_dict"], strict=True)
+        self.opt.load_state_dict(state["optimizer"])
+        self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
+        self.history = list(state["history"])
+        self.rng = np.random.default_rng([self.config.seed, self.step])
+        torch.manual_seed(self.config.seed + self.step)
+
+    def save_best(self, score: float) -> None:
+        meta = dict(self.meta, steps=self.step, train_seconds=round(self.elapsed, 1), val_psnr=round(score, 3),
+                    train_config=asdict(self.config))
+        save_checkpoint(self.out, self.net, self.config.arch, meta)
+
+    # -- data ----------------------------------------------------------------------------
+    def draw(self) -> Sample:
+        c = self.config
+        use_synth = self.synthetic is not None and (not self.clips or self.rng.random() < c.synthetic_fraction)
+        if use_synth:
+            s = self.synthetic.sample(self.rng, c.crop)
+        else:
+            clip = self.clips[int(self.rng.integers(len(self.clips)))]
+            s = clip.sample(self.rng, c.crop)
+        return augment(s, self.rng)
+
+    def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
+        f0, f1, target, times, u0, u1 = to_batch(samples)
+        seed = batch_seed(u0, u1, f0.shape[-2:]) if self.uses_seed else None
+        dev = self.device
+        to = lambda x: None if x is None else x.to(dev)
+        autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if dev.type == "cpu" else torch.float16,
+                                  enabled=self.config.bf16)
+        with autocast:
+            pred = self.net(to(f0), to(f1), to(seed), to(times))[:, 0]
+        return pred.float(), to(target)
+
+    # -- loop --------------------------------------------------------------------------
+    def interpolator(self):
+        """The live network behind the same interface `upsample` uses."""
+        from .models.wrapper import ModelInterpolator
+
+        return ModelInterpolator(self.net, self.config.arch, "training").to(self.device)
+
+    def validate(self) -> float:
+        self.net.eval()
+        score = score_samples(self.interpolator(), self.val_samples)
+        self.net.train()
+        return score
+    def train_step(self) -> float:
+        c = self.config
+        frac = c.budget_fraction(self.step, self.elapsed)
+        lr = c.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        pred, target = self.forward([self.draw() for _ in range(c.batch_size)])
+        loss = charbonnier(pred, target) + c.census_weight * census(pred, target)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+        self.opt.step()
+        self.step += 1
+        return loss.item()
+
+    def done(self) -> bool:
+        return self.config.budget_fraction(self.step, self.elapsed) >= 1.0
+
+    def run(self, on_step: Optional[Callable[[dict], None]] = None) -> dict:
+        """Train until the step or time budget is spent; Ctrl-C saves the resume state and re-raises."""
+        if not self.history:
+            score = self.validate()
+            self.history.append({"step": 0, "val_psnr": score})
+            self.best = score
+            self.save_best(score)
+        self.net.train()
+        started = time.perf_counter() - self.elapsed
+        loss_avg = None
+        try:
+            while not self.done():
+                loss = self.train_step()
+                self.elapsed = time.perf_counter() - started
+                loss_avg = loss if loss_avg is None else 0.95 * loss_avg + 0.05 * loss
+                event = {"step": self.step, "loss": loss_avg, "elapsed": self.elapsed}
+                if self.step % self.config.val_every == 0 or self.done():
+                    score = self.validate()
+                    event["val_psnr"] = score
+                    self.history.append({"step": self.step, "val_psnr": score, "loss": loss_avg})
+                    if score > self.best:
+                        self.best = score
+                        self.save_best(score)
+                    self.save_resume()
+                if on_step:
+                    on_step(event)
+        except KeyboardInterrupt:
+            self.save_resume()
+            raise
+        return {"steps": self.step, "best_val_psnr": self.best, "history": self.history, "seconds": self.elapsed}
