@@ -168,13 +168,15 @@ def test_failure_midway_leaves_no_output(clip, tmp_path, monkeypatch):
 
     calls = []
 
+    original = Blend.interpolate_frames
+
     def explode(self, *args):
         calls.append(1)
         if len(calls) > 1:
             raise OSError("disk on fire")
-        return Blend._interpolate(self, *args)
+        return original(self, *args)
 
-    monkeypatch.setattr("vfi.classic.Blend._interpolate", explode)
+    monkeypatch.setattr(Blend, "interpolate_frames", explode)
     out = tmp_path / "out.mp4"
     result = vfi("upsample", clip, "-o", out, "--factor", "2", "-m", "blend", "-b", "1", "-q")
     assert result.exit_code == 1 and "disk on fire" in result.output
