@@ -120,7 +120,7 @@ def train(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default: 1000 unless --minutes is given)."),
     minutes: Optional[float] = typer.Option(None, "--minutes", min=0.01, help="Train for this much wall time instead of (or as well as) --steps."),
     factor: int = typer.Option(4, "--factor", "-k", min=2, help="Largest frame gap learned: windows of stride 2..k (targets at t = j/k)."),
-    crop: int = typer.Option(128, "--crop", min=32, help="Square training crop size in pixels."),
+    crop: Optional[int] = typer.Option(None, "--crop", min=32, help="Square training crop size in pixels (default: 128, or less for smaller frames)."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Crops per step."),
     lr: float = typer.Option(1e-4, "--lr", min=0.0, help="Peak learning rate (cosine decay)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),

@@ -48,7 +48,7 @@ def validation_samples(clips: Sequence[ClipWindows], strides: Sequence[int], per
 
 
 def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: bool = False,
-        steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: int = 128,
+        steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
         batch_size: int = 8, lr: float = 1e-4, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, quiet: bool = False, console: Optional[Console] = None) -> dict:
@@ -58,12 +58,16 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not output.parent.is_dir():
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
-    windows = []
-    for clip in clips:
-        w = ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every)
+    windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every) for clip in clips]
+    for clip, w in zip(clips, windows):
+        if len(w.frames) < factor + 1:
+            raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
+                             f"(windows need {factor + 1} frames)")
+    smallest = min(min(w.frames[0].shape[:2]) for w in windows)
+    crop = crop or min(128, smallest // 16 * 16)
+    for clip, w in zip(clips, windows):
         if min(w.frames[0].shape[:2]) < crop:
             raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({w.frames[0].shape[1]}x{w.frames[0].shape[0]})")
-        windows.append(w)
     rng = np.random.default_rng(seed)
     val = validation_samples(windows, (2,) if factor == 2 else (2, factor), VAL_WINDOWS_PER_CLIP, rng)
     if not val:

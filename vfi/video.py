@@ -19,6 +19,8 @@ from typing import Iterator, Optional
 import imageio_ffmpeg
 import numpy as np
 
+from .files import publish
+
 
 class VideoError(Exception):
     """A problem with an input or output video, worded for the user."""
@@ -336,10 +338,7 @@ class FrameWriter:
         if code != 0:
             self.abort()
             raise VideoError(f"encoding failed: {self._error_text()}")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private; give it ordinary permissions
-        os.replace(self._tmp, self.path)
+        publish(self._tmp, self.path)
         self._tmp = None
         return self.path
 

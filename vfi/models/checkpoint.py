@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from ..files import publish
 from . import ARCHITECTURES, build_network
 
 FORMAT = "vfi-checkpoint-v1"
@@ -30,7 +31,7 @@ def save_checkpoint(path: str | os.PathLike, net: torch.nn.Module, arch: str, me
     os.close(fd)
     try:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

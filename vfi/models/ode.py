@@ -123,7 +123,7 @@ class ODEInterpolatorNet(nn.Module):
                         options={"step_size": 1.0 / self.config.steps})
         self.field.context = None
         d = states[:, :, :4]  # (G, B, 4, h, w)
-        index = torch.searchsorted(grid, times.float())  # (B, T)
+        index = torch.searchsorted(grid, times.float().contiguous())  # (B, T)
         picked = d.permute(1, 0, 2, 3, 4)[torch.arange(b, device=d.device)[:, None], index]  # (B, T, 4, h, w)
         d1 = d[-1].unsqueeze(1)
         return picked - times[:, :, None, None, None].to(d.dtype) * d1

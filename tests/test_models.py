@@ -1,0 +1,99 @@
+"""Every registered interpolator, learned or classical, honours the interface and its exact solutions."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vfi.metrics import psnr
+from vfi.registry import available, create, weights_dir
+from vfi.synthetic import Layer, Motion, Scene, random_texture
+
+NAMES = [entry.name for entry in available()]
+MOTION_MODELS = ["flow", "ode", "ode-linear"]
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: create(name) for name in NAMES}
+
+
+def texture_pair(dx: float, dy: float, h=96, w=128, seed=3):
+    rng = np.random.default_rng(seed)
+    scene = Scene(h, w, [Layer(random_texture(h * 2, w * 2, rng), Motion(p0=(-w / 2, -h / 2), v=(dx, dy)))])
+    return scene.render(0.0), scene.render(1.0), scene
+
+
+def test_every_registered_model_loads(models):
+    assert {"dup", "blend", "flow", "ode", "ode-linear", "unet"} <= set(NAMES)
+    for name, model in models.items():
+        assert model.name == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shapes_and_odd_sizes(models, name):
+    f0, f1 = torch.rand(2, 3, 37, 53), torch.rand(2, 3, 37, 53)
+    out = models[name].interpolate(f0, f1, [0.25, 0.5, 0.75])
+    assert out.shape == (2, 3, 3, 37, 53) and out.dtype == torch.float32
+    assert 0 <= out.min() and out.max() <= 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_t0_and_t1_return_the_inputs(models, name):
+    a, b, _ = texture_pair(5, -3)
+    out = models[name].interpolate_frames(a[None], b[None], [0.0, 1.0])
+    assert np.array_equal(out[0, 0], a)
+    if name != "dup":
+        assert np.array_equal(out[0, 1], b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_still_video_stays_still(models, name):
+    a, _, _ = texture_pair(0, 0)
+    out = models[name].interpolate_frames(a[None], a[None], [0.25, 0.5, 0.75])
+    for frame in out[0]:  # invisible to the eye: no flicker on still content
+        assert psnr(frame, a) > 45 and np.abs(frame.astype(int) - a).mean() < 0.5, name
+
+
+def measured_shift(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    g = lambda f: cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    (sx, sy), _ = cv2.phaseCorrelate(g(reference), g(frame))
+    return np.array([sx, sy])
+
+
+def misalignment(name, models, dx, dy, t):
+    """Sub-pixel shift between the interpolated frame and the true frame at t (borders excluded)."""
+    a, b, scene = texture_pair(dx, dy)
+    frame = models[name].interpolate_frames(a[None], b[None], [t])[0, 0][16:-16, 16:-16]
+    truth = scene.render(t)[16:-16, 16:-16]
+    return np.abs(measured_shift(frame, truth)).max(), psnr(frame, truth)
+
+
+@pytest.mark.parametrize("name", MOTION_MODELS)
+@pytest.mark.parametrize("dx, dy", [(6.0, 0.0), (-4.0, 5.0)])
+@pytest.mark.parametrize("t", [0.25, 0.5])
+def test_a_known_translation_is_reproduced(models, name, dx, dy, t):
+    shift, quality = misalignment(name, models, dx, dy, t)
+    assert shift < 0.25 and quality > 30, (shift, quality)
+
+
+def test_the_translation_check_catches_a_method_without_motion(models):
+    shift, quality = misalignment("dup", models, -4.0, 5.0, 0.5)
+    assert shift > 1.0 and quality < 30
+
+
+@pytest.mark.parametrize("name", ["blend", "flow", "ode", "unet"])
+def test_swapping_the_frames_mirrors_time(models, name):
+    a, b, _ = texture_pair(4, 2)
+    forward = models[name].interpolate_frames(a[None], b[None], [0.3])[0, 0]
+    backward = models[name].interpolate_frames(b[None], a[None], [0.7])[0, 0]
+    assert psnr(forward, backward) > 35
+
+
+def test_learned_weights_are_small_and_have_model_cards():
+    for name in ("ode", "unet"):
+        path = weights_dir() / f"{name}.pt"
+        assert path.stat().st_size < 20 * 2 ** 20
+        assert (weights_dir() / f"{name}.md").is_file()

@@ -1,0 +1,102 @@
+"""`vfi train`: a tiny generated clip trains, checkpoints round-trip, resume and interrupt behave."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from conftest import make_clip, moving_frames
+from vfi.cli import app
+from vfi.data import ClipWindows
+from vfi.models.checkpoint import load_network, read_checkpoint
+from vfi.train import TrainConfig, Trainer, charbonnier
+
+runner = CliRunner()
+
+
+def vfi(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    return make_clip(folder / "tiny.mp4", moving_frames(40, h=64, w=80, scene="occlusion"))
+
+
+def test_loss_falls_on_a_tiny_clip(tiny_clip, tmp_path):
+    torch.manual_seed(0)
+    windows = ClipWindows(tiny_clip, strides=(2,), holdout_every=10)
+    config = TrainConfig(arch="unet", steps=40, crop=48, batch_size=4, lr=2e-3, bf16=False, val_every=1000)
+    trainer = Trainer(config, [windows], None, [], tmp_path / "m.pt")
+    fixed = [trainer.draw() for _ in range(8)]
+
+    def loss_on_fixed_batch():
+        with torch.no_grad():
+            pred, target = trainer.forward(fixed)
+            return float(charbonnier(pred, target))
+
+    before = loss_on_fixed_batch()
+    for _ in range(40):
+        trainer.train_step()
+    assert loss_on_fixed_batch() < 0.75 * before
+
+
+def test_train_writes_a_checkpoint_that_upsample_and_benchmark_accept(tiny_clip, tmp_path):
+    ckpt = tmp_path / "fitted.pt"
+    result = vfi("train", tiny_clip, "-o", ckpt, "--steps", "4", "--crop", "48", "-b", "2", "--factor", "2",
+                 "--val-every", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert "validation" in result.output and "flow" in result.output and "done: 4 steps" in result.output
+    meta = read_checkpoint(ckpt)["meta"]
+    assert meta["clips"] == [str(tiny_clip)] and "ode.pt" in meta["base_model"] and "val_psnr" in meta
+    out = tmp_path / "up.mp4"
+    assert vfi("upsample", tiny_clip, "-o", out, "--factor", "2", "-m", ckpt, "-q").exit_code == 0
+    result = vfi("benchmark", tiny_clip, "-k", "2", "--methods", f"blend,{ckpt}", "-q", "--max-frames", "9")
+    assert result.exit_code == 0, result.output
+
+
+def test_resume_continues_from_the_same_step(tiny_clip, tmp_path):
+    ckpt = tmp_path / "m.pt"
+    common = ["--crop", "48", "-b", "2", "--factor", "2", "--val-every", "2", "-q", "--model", "unet", "--from-scratch"]
+    assert vfi("train", tiny_clip, "-o", ckpt, "--steps", "4", *common).exit_code == 0
+    resume = tmp_path / "m.pt.resume"
+    assert read_checkpoint(resume)["train_state"]["step"] == 4
+    result = vfi("train", tiny_clip, "-o", ckpt, "--steps", "6", "--resume", resume, *common)
+    assert result.exit_code == 0, result.output
+    state = read_checkpoint(resume)["train_state"]
+    assert state["step"] == 6 and [h["step"] for h in state["history"]] == [0, 2, 4, 6]
+
+
+def test_interrupt_leaves_a_loadable_checkpoint(tiny_clip, tmp_path, monkeypatch):
+    original = Trainer.train_step
+
+    def interrupted(self):
+        if self.step == 3:
+            raise KeyboardInterrupt
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    ckpt = tmp_path / "m.pt"
+    result = vfi("train", tiny_clip, "-o", ckpt, "--steps", "10", "--crop", "48", "-b", "2", "--factor", "2",
+                 "--model", "unet", "--from-scratch", "-q")
+    assert result.exit_code == 130
+    assert "--resume" in result.output
+    load_network(ckpt)
+    assert read_checkpoint(tmp_path / "m.pt.resume")["train_state"]["step"] == 3
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda d, c: [(d / "x.txt").write_text("hi") and d / "x.txt", "-o", d / "m.pt"], "not a video"),
+    (lambda d, c: [c, "-o", d / "m.pt", "--crop", "512"], "larger than the frame"),
+    (lambda d, c: [c, "-o", d / "m.pt", "--factor", "64"], "too few"),
+    (lambda d, c: [c, "-o", d / "m.pt", "--model", (d / "bad.pt").write_text("junk") and d / "bad.pt"],
+     "not a readable vfi checkpoint"),
+    (lambda d, c: [c, "-o", d / "m.pt", "--model", "nonsense"], "unknown base model"),
+])
+def test_bad_input_gives_one_line(tiny_clip, tmp_path, make_args, message):
+    result = vfi("train", *make_args(tmp_path, tiny_clip), "--steps", "1", "-q")
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
