@@ -6,11 +6,16 @@ motion seed for the learned ODE interpolator.
 
 from __future__ import annotations
 
+import math
+import subprocess
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import torch
 
 from .interpolator import Interpolator, normalize_times
+from .video import ffmpeg_exe
 
 
 class Duplicate(Interpolator):
@@ -154,3 +159,50 @@ class FlowWarp(Interpolator):
         warped0 = cv2.remap(img0, upscale_map(map0, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         warped1 = cv2.remap(img1, upscale_map(map1, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return cv2.blendLinear(warped0, warped1, weight0, 1.0 - weight0)
+
+
+class MotionCompensated(Interpolator):
+    """ffmpeg's minterpolate filter (mi_mode=mci): what many users reach for today.
+
+    A batch of pairs is fed as one stream f0, f1, f0', f1', ... at 1 fps and re-timed to N fps,
+    N the common denominator of the requested times; the outputs inside the (f0, f1) intervals
+    are the frames at t = j / N. The spurious f1 -> f0' intervals are computed and ignored.
+    """
+
+    name = "mci"
+    description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC)"
+    max_denominator = 60
+
+    def _interpolate(self, frame0, frame1, times):
+        to_u8 = lambda x: (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        out = self.interpolate_frames(to_u8(frame0), to_u8(frame1), times)
+        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).float().div_(255)
+
+    def interpolate_frames(self, frames0, frames1, times):
+        b, h, w, _ = frames0.shape
+        times = normalize_times(times, b)
+        steps = [[Fraction(float(t)).limit_denominator(self.max_denominator) for t in row] for row in times.tolist()]
+        rate = math.lcm(*[f.denominator for row in steps for f in row]) if steps[0] else 1
+        ph, pw = (-h) % 16, (-w) % 16  # whole macroblocks, even sizes for the filter's YUV
+        pad = lambda f: cv2.copyMakeBorder(f, 0, ph, 0, pw, cv2.BORDER_REPLICATE) if ph or pw else f
+        stream = [pad(f) for i in range(b) for f in (frames0[i], frames1[i])] + [pad(frames1[-1])]
+        H, W = h + ph, w + pw
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{W}x{H}", "-framerate", "1", "-i", "-", "-vf",
+               f"minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1:scd=none",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        proc = subprocess.run(cmd, input=b"".join(np.ascontiguousarray(f).tobytes() for f in stream),
+                              capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"minterpolate failed: {proc.stderr.decode(errors='replace').strip()[-200:]}")
+        frames = np.frombuffer(proc.stdout, np.uint8).reshape(-1, H, W, 3)
+        out = np.empty((b, times.shape[1], h, w, 3), np.uint8)
+        for i, row in enumerate(steps):
+            for j, t in enumerate(row):
+                if t == 0:
+                    out[i, j] = frames0[i]
+                elif t == 1:
+                    out[i, j] = frames1[i]
+                else:
+                    out[i, j] = frames[2 * i * rate + int(t * rate)][:h, :w]
+        return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .classic import Blend, Duplicate, FlowWarp
+from .classic import Blend, Duplicate, FlowWarp, MotionCompensated
 from .interpolator import Interpolator
 
 
@@ -33,6 +33,7 @@ def register(name: str, description: str, build: Callable[[], Interpolator], lea
 register("dup", Duplicate.description, Duplicate)
 register("blend", Blend.description, Blend)
 register("flow", FlowWarp.description, FlowWarp)
+register("mci", MotionCompensated.description, MotionCompensated)
 
 
 def _pretrained(file: str, name: str, overrides: dict | None = None) -> Callable[[], Interpolator]:
