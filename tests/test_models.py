@@ -97,3 +97,13 @@ def test_learned_weights_are_small_and_have_model_cards():
         path = weights_dir() / f"{name}.pt"
         assert path.stat().st_size < 20 * 2 ** 20
         assert (weights_dir() / f"{name}.md").is_file()
+
+
+def test_ode_cpu_fast_path_matches_the_tensor_path(models):
+    from vfi.interpolator import Interpolator
+
+    a, b, scene = texture_pair(7, -2, h=101, w=133)
+    fast = models["ode"].interpolate_frames(a[None], b[None], [0.3, 0.5])
+    reference = Interpolator.interpolate_frames(models["ode"], a[None], b[None], [0.3, 0.5])
+    for j in range(2):
+        assert psnr(fast[0, j], reference[0, j]) > 45

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .interpolator import Interpolator, normalize_times
+from .resample import pixel_grid, upscale_map
 from .video import ffmpeg_exe
 
 
@@ -83,21 +84,6 @@ def fb_occlusion(f01: np.ndarray, f10: np.ndarray, grid: np.ndarray) -> np.ndarr
     return 1.0 - np.exp(-err / (0.01 * mag + 0.5))
 
 
-def pixel_grid(h: int, w: int) -> np.ndarray:
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return np.stack([xs, ys], axis=2)
-
-
-def upscale_map(small_map: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Resize a sampling map given in working-size pixels into full-size pixel coordinates.
-
-    The affine change of units is applied before resizing (resizing is linear), on the small map.
-    """
-    sy, sx = h / small_map.shape[0], w / small_map.shape[1]
-    in_full_units = small_map * np.float32([sx, sy]) + np.float32([0.5 * sx - 0.5, 0.5 * sy - 0.5])
-    return cv2.resize(in_full_units, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
 class FlowWarp(Interpolator):
     """Warp both frames to time t along DIS flow; blend with occlusion-aware weights.
 
@@ -110,12 +96,6 @@ class FlowWarp(Interpolator):
 
     def __init__(self, max_side: int = 480):
         self.flow = DisFlow(max_side=max_side)
-        self._grids: dict[tuple[int, int], np.ndarray] = {}
-
-    def grid(self, h: int, w: int) -> np.ndarray:
-        if (h, w) not in self._grids:
-            self._grids[(h, w)] = pixel_grid(h, w)
-        return self._grids[(h, w)]
 
     def _interpolate(self, frame0, frame1, times):
         to_u8 = lambda x: (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
@@ -136,7 +116,7 @@ class FlowWarp(Interpolator):
         gray0 = cv2.cvtColor(img0, cv2.COLOR_RGB2GRAY)
         gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
         f01, f10 = self.flow(gray0, gray1)
-        small = self.grid(*f01.shape[:2])
+        small = pixel_grid(*f01.shape[:2])
         return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small),
                 "occ1": fb_occlusion(f10, f01, small)}
 
@@ -146,7 +126,7 @@ class FlowWarp(Interpolator):
         if t >= 1:
             return img1
         h, w = img0.shape[:2]
-        small = self.grid(*pair["f01"].shape[:2])
+        small = pixel_grid(*pair["f01"].shape[:2])
         ft0, ft1 = intermediate_flows(pair["f01"], pair["f10"], t)
         map0, map1 = small + ft0, small + ft1
         # A frame-1 sample that frame 0 never saw is newly revealed content: trust frame 1 there,

@@ -128,8 +128,9 @@ class ODEInterpolatorNet(nn.Module):
         d1 = d[-1].unsqueeze(1)
         return picked - times[:, :, None, None, None].to(d.dtype) * d1
 
-    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor, times: torch.Tensor,
-                full0: torch.Tensor | None = None, full1: torch.Tensor | None = None) -> torch.Tensor:
+    def plan(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor,
+             times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Everything at the working scale: flows F_t0, F_t1 (B*T, 2, h, w) and fusion logits (B*T, 4, h/4, w/4)."""
         b, _, h, w = frame0.shape
         n = times.shape[1]
         feats0, feats1 = self.encoder(frame0), self.encoder(frame1)
@@ -142,7 +143,7 @@ class ODEInterpolatorNet(nn.Module):
 
         # fusion at 1/4 of the working size
         q = feats0[1].shape[-2:]
-        rep = lambda x: x.unsqueeze(1).expand(-1, n, *x.shape[1:]).flatten(0, 1)
+        rep = lambda x: repeat_per_time(x, n)
         q0, q1 = resize(frame0, q), resize(frame1, q)
         qt0, qt1 = resize_flow(ft0, q), resize_flow(ft1, q)
         tq = times.flatten()[:, None, None, None].to(frame0.dtype)
@@ -151,16 +152,41 @@ class ODEInterpolatorNet(nn.Module):
         x1 = self.fuse_in(x)
         x2 = self.fuse_down(x1)
         y = self.fuse_out(self.fuse_up(torch.cat([x1, upsample2(x2, x1.shape[-2:])], 1)))
+        return ft0, ft1, y
 
-        # final warp and blend at the output size
+    def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor, times: torch.Tensor,
+                full0: torch.Tensor | None = None, full1: torch.Tensor | None = None) -> torch.Tensor:
+        ft0, ft1, y = self.plan(frame0, frame1, seed, times)
         full0 = frame0 if full0 is None else full0
         full1 = frame1 if full1 is None else full1
-        size = full0.shape[-2:]
-        ft0, ft1 = resize_flow(ft0, size), resize_flow(ft1, size)
-        y = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
-        mask = torch.sigmoid(y[:, :1])
-        w0 = backward_warp(rep(full0), ft0)
-        w1 = backward_warp(rep(full1), ft1)
-        a0, a1 = (1 - tq) * mask, tq * (1 - mask)
-        out = (a0 * w0 + a1 * w1) / (a0 + a1 + 1e-6) + 4 * tq * (1 - tq) * torch.tanh(y[:, 1:]) * 0.5
-        return out.view(b, n, 3, *size)
+        return compose(full0, full1, ft0, ft1, y, times)
+
+
+def repeat_per_time(x: torch.Tensor, n: int) -> torch.Tensor:
+    """(B, ...) -> (B*n, ...), each sample repeated for its n times."""
+    return x.unsqueeze(1).expand(-1, n, *x.shape[1:]).flatten(0, 1)
+
+
+def blend_weights(y: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weight of the frame-0 warp and the residual from the fusion logits; t: (B*T, 1, 1, 1).
+
+    Weights (1 - t) m and t (1 - m), normalised, and a residual scaled by 4 t (1 - t): at
+    t = 0 and t = 1 the output is the warped input itself.
+    """
+    mask = torch.sigmoid(y[:, :1])
+    a0, a1 = (1 - t) * mask, t * (1 - mask)
+    return a0 / (a0 + a1 + 1e-6), 4 * t * (1 - t) * torch.tanh(y[:, 1:]) * 0.5
+
+
+def compose(full0: torch.Tensor, full1: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor, y: torch.Tensor,
+            times: torch.Tensor) -> torch.Tensor:
+    """Warp the full-size frames to each t and blend them: (B, T, 3, H, W)."""
+    b, n = times.shape
+    size = full0.shape[-2:]
+    t = times.flatten()[:, None, None, None].to(full0.dtype)
+    ft0, ft1 = resize_flow(ft0, size), resize_flow(ft1, size)
+    weight0, residual = blend_weights(F.interpolate(y, size=size, mode="bilinear", align_corners=False), t)
+    w0 = backward_warp(repeat_per_time(full0, n), ft0)
+    w1 = backward_warp(repeat_per_time(full1, n), ft1)
+    out = w1 + weight0 * (w0 - w1) + residual
+    return out.view(b, n, 3, *size)
