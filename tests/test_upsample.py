@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import audio_seconds, make_clip, moving_frames
 from vfi.cli import app
-from vfi.video import probe, read_frames
+from vfi.video import ffmpeg_exe, probe, read_frames
 
 runner = CliRunner()
 
@@ -198,3 +198,15 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path):
     assert proc.returncode == 130, stderr.decode()
     assert b"interrupted" in stderr and b"Traceback" not in stderr
     assert no_leftovers(tmp_path)
+
+
+def test_audio_the_container_cannot_hold_is_reencoded_with_a_note(tmp_path):
+    silent = make_clip(tmp_path / "silent.mkv", moving_frames(12))
+    src = tmp_path / "in.mkv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=0.5",
+                    "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "pcm_s16le", str(src)], check=True)
+    out = tmp_path / "out.webm"
+    result = vfi("upsample", src, "-o", out, "--factor", "2", "--codec", "vp9")
+    assert result.exit_code == 0, result.output
+    assert "note" in result.output and "re-encoded as libopus" in result.output
+    assert probe(out).audio_codecs == ("opus",)

@@ -51,10 +51,12 @@ class Score:
     wall_seconds: float = 0.0
     frames_out: int = 0
     worst: list[tuple[float, str, np.ndarray, np.ndarray]] = field(default_factory=list)
+    sizes: set[str] = field(default_factory=set)
 
     def add(self, pred: np.ndarray, target: np.ndarray, t: Fraction | float, with_ssim: bool, with_ie: bool,
             label: str, keep_worst: int = 0) -> None:
         p = psnr(pred, target)
+        self.sizes.add(f"{target.shape[1]}x{target.shape[0]}")
         self.psnr.append(p)
         self.per_t[f"{float(t):.3f}"].append(p)
         if with_ssim:
@@ -68,7 +70,8 @@ class Score:
 
     def summary(self) -> dict:
         mean = lambda xs: float(np.mean(xs)) if xs else None
-        out = {"psnr": mean(self.psnr), "ssim": mean(self.ssim), "frames": len(self.psnr), "skipped": self.skipped}
+        out = {"psnr": mean(self.psnr), "ssim": mean(self.ssim), "frames": len(self.psnr), "skipped": self.skipped,
+               "resolution": sorted(self.sizes)[0] if len(self.sizes) == 1 else "various"}
         if self.ie:
             out["ie"] = mean(self.ie)
         if len(self.per_t) > 1:

@@ -28,6 +28,10 @@ class Duplicate(Interpolator):
     def _interpolate(self, frame0, frame1, times):
         return frame0.unsqueeze(1).expand(-1, times.shape[1], -1, -1, -1).clone()
 
+    def interpolate_frames(self, frames0, frames1, times):
+        t = normalize_times(times, frames0.shape[0])
+        return np.repeat(frames0[:, None], t.shape[1], axis=1)
+
 
 class Blend(Interpolator):
     """Linear cross-fade (1 - t) * frame0 + t * frame1."""
@@ -40,10 +44,13 @@ class Blend(Interpolator):
         return (1 - t) * frame0.unsqueeze(1) + t * frame1.unsqueeze(1)
 
     def interpolate_frames(self, frames0, frames1, times):
-        """Exact in float64 with round-half-to-even, as the published blend baselines are computed."""
-        t = normalize_times(times, frames0.shape[0]).double().numpy()[:, :, None, None, None]
-        mixed = (1 - t) * frames0[:, None].astype(np.float64) + t * frames1[:, None].astype(np.float64)
-        return np.round(mixed).astype(np.uint8)
+        """In uint8 with OpenCV, rounding half to even as the published blend baselines are computed."""
+        t = normalize_times(times, frames0.shape[0])
+        out = np.empty((frames0.shape[0], t.shape[1], *frames0.shape[1:]), np.uint8)
+        for i in range(frames0.shape[0]):
+            for j, tj in enumerate(t[i].tolist()):
+                out[i, j] = cv2.addWeighted(frames0[i], 1.0 - tj, frames1[i], tj, 0.0)
+        return out
 
 
 class DisFlow:

@@ -17,7 +17,7 @@ from . import __version__
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Video frame interpolation: higher frame rates and slow motion from ordinary videos.")
 err = Console(stderr=True, soft_wrap=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 class CliError(Exception):
@@ -131,6 +131,7 @@ def train(
     holdout_every: int = typer.Option(10, "--holdout-every", min=2, help="Every n-th chunk of each clip is held out for validation."),
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Log lines instead of a progress bar."),
 ):
     """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""
@@ -143,7 +144,7 @@ def train(
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
             synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every,
-            seed=seed, quiet=quiet, console=err)
+            seed=seed, bf16=bf16, quiet=quiet, console=err)
 
 
 BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.

@@ -51,7 +51,8 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
         batch_size: int = 8, lr: float = 1e-4, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
-        val_every: int = 100, seed: int = 0, quiet: bool = False, console: Optional[Console] = None) -> dict:
+        val_every: int = 100, seed: int = 0, bf16: bool = False, quiet: bool = False,
+        console: Optional[Console] = None) -> dict:
     console = console or Console(stderr=True)
     arch, init = base_checkpoint(model, from_scratch)
     output = Path(output)
@@ -75,7 +76,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     synth = SyntheticMotion(load_photos(photos) if photos else []) if synthetic > 0 else None
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
                          crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
-                         val_every=val_every, device=resolve_device(device))
+                         val_every=val_every, device=resolve_device(device), bf16=bf16)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
     trainer = Trainer(config, windows, synth, val, output, meta)
@@ -84,11 +85,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     flow_score = score_samples(FlowWarp(), val)
     console.print(f"validation: {len(val)} held-out frames; flow {flow_score:.2f} dB", highlight=False)
     if not trainer.history:
-        start = trainer.validate()
-        console.print(f"before training: {start:.2f} dB", highlight=False)
-        trainer.history.append({"step": 0, "val_psnr": start})
-        trainer.best = start
-        trainer.save_best(start)
+        console.print(f"before training: {trainer.start():.2f} dB", highlight=False)
 
     total = config.steps
     bar = Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}"),

@@ -183,9 +183,9 @@ class BackgroundWriter:
 
 def check_paths(input_path: Path, output_path: Path, force: bool) -> None:
     """Refuse what would destroy data or fail only after minutes of work."""
-    if output_path.exists() and input_path.exists() and os.path.samefile(input_path, output_path):
-        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
-    if output_path.resolve() == input_path.resolve():
+    same = output_path.resolve() == input_path.resolve() or (
+        output_path.exists() and input_path.exists() and os.path.samefile(input_path, output_path))  # hard links too
+    if same:
         raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     if output_path.is_dir():
         raise VideoError(f"{output_path}: is a folder; give a file name such as {output_path / 'out.mp4'}")
