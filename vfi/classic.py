@@ -12,9 +12,8 @@ from fractions import Fraction
 
 import cv2
 import numpy as np
-import torch
 
-from .interpolator import Interpolator, normalize_times
+from .interpolator import FrameInterpolator, Interpolator, normalize_times
 from .resample import pixel_grid, upscale_map
 from .video import ffmpeg_exe
 
@@ -91,7 +90,7 @@ def fb_occlusion(f01: np.ndarray, f10: np.ndarray, grid: np.ndarray) -> np.ndarr
     return 1.0 - np.exp(-err / (0.01 * mag + 0.5))
 
 
-class FlowWarp(Interpolator):
+class FlowWarp(FrameInterpolator):
     """Warp both frames to time t along DIS flow; blend with occlusion-aware weights.
 
     Flow, occlusion and blend weights are worked out at the flow's reduced size; only the
@@ -103,11 +102,6 @@ class FlowWarp(Interpolator):
 
     def __init__(self, max_side: int = 480):
         self.flow = DisFlow(max_side=max_side)
-
-    def _interpolate(self, frame0, frame1, times):
-        to_u8 = lambda x: (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        out = self.interpolate_frames(to_u8(frame0), to_u8(frame1), times)
-        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).float().div_(255)
 
     def interpolate_frames(self, frames0, frames1, times):
         b, h, w, _ = frames0.shape
@@ -148,7 +142,7 @@ class FlowWarp(Interpolator):
         return cv2.blendLinear(warped0, warped1, weight0, 1.0 - weight0)
 
 
-class MotionCompensated(Interpolator):
+class MotionCompensated(FrameInterpolator):
     """ffmpeg's minterpolate filter (mi_mode=mci): what many users reach for today.
 
     A batch of pairs is fed as one stream f0, f1, f0', f1', ... at 1 fps and re-timed to N fps,
@@ -159,11 +153,6 @@ class MotionCompensated(Interpolator):
     name = "mci"
     description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC)"
     max_denominator = 60
-
-    def _interpolate(self, frame0, frame1, times):
-        to_u8 = lambda x: (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        out = self.interpolate_frames(to_u8(frame0), to_u8(frame1), times)
-        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).float().div_(255)
 
     def interpolate_frames(self, frames0, frames1, times):
         b, h, w, _ = frames0.shape

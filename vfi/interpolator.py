@@ -84,6 +84,23 @@ class Interpolator(abc.ABC):
         return f"<{type(self).__name__} {self.name}>"
 
 
+def tensor_to_frames(x: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) float in [0, 1] -> (B, H, W, 3) uint8, rounded."""
+    return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+class FrameInterpolator(Interpolator):
+    """An interpolator that works natively on uint8 frames (OpenCV, ffmpeg); the tensor face converts."""
+
+    def _interpolate(self, frame0, frame1, times):
+        out = self.interpolate_frames(tensor_to_frames(frame0), tensor_to_frames(frame1), times)
+        return torch.from_numpy(out).permute(0, 1, 4, 2, 3).float().div_(255)
+
+    @abc.abstractmethod
+    def interpolate_frames(self, frames0: np.ndarray, frames1: np.ndarray, times: Times) -> np.ndarray:
+        ...
+
+
 def resolve_device(name: str) -> str:
     """'auto' picks CUDA when present; asking for CUDA without one is a user error."""
     if name == "auto":

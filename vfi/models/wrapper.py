@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..interpolator import Interpolator, normalize_times, pad_to_multiple, unpad
+from ..interpolator import Interpolator, normalize_times, pad_to_multiple, tensor_to_frames, unpad
 from ..resample import pixel_grid, upscale_map
 from . import ARCHITECTURES
 from .ode import blend_weights
@@ -16,9 +16,6 @@ from .seed import batch_seed
 from .warp import resize
 
 
-def to_u8(x: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) float [0, 1] -> (B, H, W, 3) uint8."""
-    return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
 
 def working_downscale(h: int, w: int, max_side: int) -> int:
@@ -65,7 +62,7 @@ class ModelInterpolator(Interpolator):
         p1, _ = pad_to_multiple(x1, self.multiple * ds)
         work = (p0.shape[-2] // ds, p0.shape[-1] // ds)
         w0, w1 = resize(p0, work), resize(p1, work)
-        seed = batch_seed(to_u8(w0), to_u8(w1), work).to(self._device) if self.uses_seed else None
+        seed = batch_seed(tensor_to_frames(w0), tensor_to_frames(w1), work).to(self._device) if self.uses_seed else None
         with self._autocast():
             out = self.net(w0, w1, seed, times, full0=p0 if ds > 1 else None, full1=p1 if ds > 1 else None)
         out = unpad(out.float(), size)
