@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from vfi.synthetic import make_scene
-from vfi.video import EncodeSettings, probe, read_frames, write_video
+from vfi.video import EncodeSettings, read_frames, write_video
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--frames", type=int, default=60, help="input frames per clip")

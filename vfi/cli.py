@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
@@ -85,12 +86,10 @@ def upsample(
             started = {}
 
             def on_start(info, out_fps, estimated):
-                import time
                 started["t"] = time.perf_counter()
                 bar.update(task, total=estimated)
 
             def on_frame(done):
-                import time
                 if done % 8 == 0:
                     elapsed = time.perf_counter() - started["t"]
                     bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-6):.1f} fps")

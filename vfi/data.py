@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
 import torch
 
-from .synthetic import Layer, Motion, Scene
+from .synthetic import Layer, Motion, Scene, random_texture
 from .video import FrameReader, probe
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -133,8 +133,6 @@ class SyntheticMotion:
         self.max_speed = max_speed
 
     def _texture(self, rng, h: int, w: int) -> np.ndarray:
-        from .synthetic import random_texture
-
         if not self.photos or rng.random() < 0.15:
             return random_texture(h, w, rng)
         photo = self.photos[int(rng.integers(len(self.photos)))]

@@ -20,7 +20,7 @@ import numpy as np
 from .interpolator import Interpolator
 from .scenes import DEFAULT_THRESHOLD, is_scene_cut
 from .schedule import output_frame_count, output_indices, resolve_ratio, times_for_pair
-from .video import EncodeSettings, FrameReader, FrameWriter, VideoError, VideoInfo, probe
+from .video import CONTAINERS, EncodeSettings, FrameReader, FrameWriter, VideoError, VideoInfo, probe
 
 
 @dataclass
@@ -196,7 +196,7 @@ def check_paths(input_path: Path, output_path: Path, force: bool) -> None:
         raise VideoError(f"{folder}: output folder does not exist")
     if not os.access(folder, os.W_OK):
         raise VideoError(f"{folder}: output folder is not writable")
-    if output_path.suffix.lower() not in (".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".nut"):
+    if output_path.suffix.lower() not in CONTAINERS:
         raise VideoError(f"{output_path}: unsupported output extension; use .mp4, .mkv, .mov, .webm or .avi")
 
 

@@ -247,9 +247,12 @@ class EncodeSettings:
         raise AssertionError(self.codec)
 
 
+CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi",
+              ".m4v": "mp4", ".nut": "nut"}
+
+
 def _format_for(path: Path) -> Optional[str]:
-    return {".mkv": "matroska", ".mp4": "mp4", ".mov": "mov", ".webm": "webm", ".avi": "avi",
-            ".m4v": "mp4", ".nut": "nut"}.get(path.suffix.lower())
+    return CONTAINERS.get(path.suffix.lower())
 
 
 def audio_copy_possible(source: Path, container: Optional[str]) -> bool:

@@ -6,7 +6,7 @@ the inputs back exactly. The benchmark shows what explicit motion buys over this
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
