@@ -147,7 +147,7 @@ def one_frame_clip(tmp_path):
      "not a video"),
     (lambda d, c: [one_frame_clip(d), "-o", d / "o.mp4", "--factor", "2"], "at least 2"),
     (lambda d, c: [c, "-o", d / "o.mp4", "--factor", "1"], "at least 2"),
-    (lambda d, c: [c, "-o", d / "o.mp4", "--fps", "20"], "not above"),
+    (lambda d, c: [c, "-o", d / "o.mp4", "--fps", "20"], "is below"),
     (lambda d, c: [c, "-o", d / "o.mp4", "--fps", "fast"], "invalid frame rate"),
     (lambda d, c: [c, "-o", d / "nowhere" / "o.mp4", "--factor", "2"], "does not exist"),
     (lambda d, c: [c, "-o", d / "o.mp4", "--factor", "2", "-m", "magic"], "unknown model"),

@@ -33,8 +33,9 @@ def user_errors():
 
     try:
         yield
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/red]: stopped; no partial output was left behind")
+    except KeyboardInterrupt as exc:
+        hint = getattr(exc, "hint", None) or "stopped; no partial output was left behind"
+        err.print(f"[red]interrupted[/red]: {hint}", highlight=False)
         raise typer.Exit(130)
     except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
@@ -51,23 +52,29 @@ def progress_bar(quiet: bool) -> Progress:
 
 @app.command()
 def upsample(
-    input: Path = typer.Argument(..., help="Input video file."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output video file (.mp4, .mkv, .mov, .webm, .avi)."),
+    input: Path = typer.Argument(..., help="Input video, image sequence (frames/%05d.png) or folder of videos."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4, .mkv, .mov, .webm, .avi), image sequence (out/%05d.png), or folder when INPUT is one."),
     factor: Optional[int] = typer.Option(None, "--factor", "-f", help="Multiply the frame rate by this integer (>= 2); duration is kept."),
     fps: Optional[str] = typer.Option(None, "--fps", help="Target frame rate instead of --factor, e.g. 60, 59.94 or 60000/1001."),
     model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
     batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs interpolated per batch."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     scene_threshold: float = typer.Option(0.5, "--scene-threshold", min=0.0, help="Scene-cut sensitivity in [0, 1]; no morphing across a cut. 0 disables."),
-    codec: str = typer.Option("libx264", "--codec", help="libx264, libx265, ffv1, prores or vp9."),
+    codec: Optional[str] = typer.Option(None, "--codec", help="libx264, libx265, ffv1, prores or vp9 (default: libx264; libx265 10-bit for 10/16-bit input)."),
     crf: int = typer.Option(18, "--crf", min=0, max=63, help="Quality for libx264/libx265/vp9 (lower is better)."),
     preset: str = typer.Option("medium", "--preset", help="Encoder speed preset for libx264/libx265 (ultrafast ... veryslow)."),
     lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB output: passed-through frames are bit-identical to the decoded input."),
     no_audio: bool = typer.Option(False, "--no-audio", help="Drop the audio instead of copying it."),
+    dedup: bool = typer.Option(False, "--dedup", help="Drop repeated frames (animation on twos, stalled screen captures) and interpolate across the real motion."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its finished parts (same frames as an unbroken run)."),
+    input_fps: Optional[str] = typer.Option(None, "--input-fps", help="Frame rate of an image-sequence INPUT (default 25)."),
     force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ):
-    """Write INPUT at a higher frame rate: --factor N or --fps F. Audio is copied unchanged."""
+    """Write INPUT at a higher frame rate: --factor N or --fps F. Audio is copied unchanged.
+
+    Variable-frame-rate input is interpolated on its real timestamps to a constant rate.
+    """
     from .interpolator import resolve_device
     from .pipeline import upsample as run_upsample
     from .registry import create
@@ -79,7 +86,8 @@ def upsample(
         if factor is not None and fps is not None:
             raise CliError("give either --factor or --fps, not both")
         target = parse_fps_argument(fps) if fps is not None else None
-        settings = EncodeSettings(codec=codec, crf=crf, preset=preset, lossless=lossless)
+        settings = EncodeSettings(codec=codec or "auto", crf=crf, preset=preset, lossless=lossless)
+        input_options = ("-framerate", str(parse_fps_argument(input_fps))) if input_fps else ()
         interpolator = create(model, device=resolve_device(device))
         with progress_bar(quiet) as bar:
             task = bar.add_task("upsampling", total=None, rate="")
@@ -96,16 +104,21 @@ def upsample(
 
             result = run_upsample(input, output, interpolator, factor=factor, fps=target, batch_size=batch_size,
                                   scene_threshold=scene_threshold, encode=settings, force=force,
-                                  keep_audio=not no_audio, on_start=on_start, on_frame=on_frame)
+                                  keep_audio=not no_audio, dedup=dedup, resume=resume,
+                                  input_options=input_options, on_start=on_start, on_frame=on_frame)
             bar.update(task, completed=result.stats.frames_out, total=result.stats.frames_out)
         if result.audio_note:
             err.print(f"[yellow]note[/yellow]: {result.audio_note}")
+        if result.stats.variable_rate and not quiet:
+            err.print("[yellow]note[/yellow]: variable frame rate input: interpolated on its real timestamps")
         if not quiet:
             s = result.stats
             err.print(
                 f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
                 f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "
-                f"{s.scene_cuts} scene cut(s)) in {result.seconds:.1f} s, {result.output_fps_rate:.1f} output fps",
+                f"{s.scene_cuts} scene cut(s){f', {s.repeats_dropped} repeated frame(s) dropped' if dedup else ''}"
+                f"{f', resumed after {result.resumed_frames} frames' if result.resumed_frames else ''}) "
+                f"in {result.seconds:.1f} s, {result.output_fps_rate:.1f} output fps",
                 highlight=False,
             )
 

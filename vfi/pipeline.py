@@ -6,8 +6,11 @@ the three stages sets the pace, and only a few batches of frames are ever in mem
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,9 +21,11 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from .interpolator import Interpolator
-from .scenes import DEFAULT_THRESHOLD, is_scene_cut
-from .schedule import output_frame_count, output_indices, resolve_ratio, times_for_pair
-from .video import CONTAINERS, EncodeSettings, FrameReader, FrameWriter, VideoError, VideoInfo, probe
+from .scenes import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
+from .schedule import instants_between, resolve_ratio, times_between
+from .segments import SegmentedOutput, job_description, parts_folder
+from .video import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameReader, FrameWriter, TimedFrame,
+                    VideoError, VideoInfo, is_sequence_path, probe)
 
 
 @dataclass
@@ -31,6 +36,8 @@ class StreamStats:
     frames_out: int = 0
     interpolated: int = 0
     scene_cuts: int = 0
+    repeats_dropped: int = 0
+    variable_rate: bool = False
     model_seconds: float = 0.0
     cut_pairs: set[int] = field(default_factory=set)
 
@@ -40,17 +47,30 @@ class _Pair:
     index: int
     frame0: np.ndarray
     frame1: np.ndarray
+    outputs: range  # output frame numbers k that fall in this pair
     times: list[Fraction]
-    cut: bool
+    cut: bool = False
+    still: bool = False  # the two frames are one picture held: no interpolation needed
 
 
-def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamStats) -> Iterator[np.ndarray]:
-    """Run the interpolator once per group of pairs that need the same number of new frames."""
+MAX_REPEAT_RUN = 4  # longer runs of one picture are a real pause, not animation on twos/threes
+
+
+def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamStats,
+                skip_before: int = 0) -> Iterator[np.ndarray]:
+    """Run the interpolator once per group of pairs that need the same number of new frames.
+
+    Output frames numbered below `skip_before` (already written by an interrupted run) are
+    not produced; a batch with nothing left to produce costs no model call. Batches are
+    formed the same way either way, so a resumed run gives the frames an unbroken one would.
+    """
+    if pairs and pairs[-1].outputs.stop <= skip_before:
+        return
     results: dict[int, np.ndarray] = {}
     groups: dict[int, list[_Pair]] = {}
     for pair in pairs:
         wanted = [t for t in pair.times if t != 0]
-        if wanted and not pair.cut:
+        if wanted and not pair.cut and not pair.still:
             groups.setdefault(len(wanted), []).append(pair)
     for group in groups.values():
         times = np.array([[float(t) for t in p.times if t != 0] for p in group], dtype=np.float32)
@@ -63,52 +83,91 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
             results[p.index] = frames
     for pair in pairs:
         new = iter(results.get(pair.index, ()))
-        for t in pair.times:
-            if t == 0:
-                yield pair.frame0
+        for k, t in zip(pair.outputs, pair.times):
+            if t == 0 or pair.still:
+                frame = pair.frame0
             elif pair.cut:
                 # Across a scene cut show the nearer real frame instead of morphing two shots.
-                yield pair.frame0 if t < Fraction(1, 2) else pair.frame1
+                frame = pair.frame0 if t < Fraction(1, 2) else pair.frame1
             else:
-                yield next(new)
+                frame = next(new)
+            if k >= skip_before:
+                yield frame
 
 
-def interpolate_stream(frames: Iterable[np.ndarray], ratio: Fraction, interpolator: Interpolator,
+def as_timed(frames: Iterable) -> Iterator[TimedFrame]:
+    """Plain frames are taken to be shown at times 0, 1, 2, ... (input-frame units)."""
+    for index, frame in enumerate(frames):
+        yield frame if isinstance(frame, TimedFrame) else TimedFrame(Fraction(index), Fraction(1), frame)
+
+
+def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpolator,
                        batch_size: int = 4, scene_threshold: float = DEFAULT_THRESHOLD,
-                       stats: Optional[StreamStats] = None) -> Iterator[np.ndarray]:
-    """Yield the output frames, in order, for input frames at `ratio` times the rate.
+                       stats: Optional[StreamStats] = None, dedup: bool = False,
+                       skip_before: int = 0) -> Iterator[np.ndarray]:
+    """Yield the output frames, in order: frame k shows the input at time k / rate.
 
-    Output frame k shows input time k / ratio; after the last input frame the tail repeats
-    it so that the output lasts exactly as long as the input.
+    `frames` are images (at times 0, 1, 2, ...: then `rate` is the output/input ratio) or
+    TimedFrames (times in seconds: then `rate` is the output fps). After the last input
+    frame the tail repeats it so the output lasts exactly as long as the input. With
+    `dedup`, a frame that repeats the previous picture is dropped and the motion is
+    interpolated across the real change instead of freezing and jumping.
     """
     stats = stats if stats is not None else StreamStats()
-    frames = iter(frames)
+    rate = Fraction(rate)
+    frames = as_timed(frames)
     prev = next(frames, None)
     if prev is None:
         return
     stats.frames_in = 1
+    end = prev.ts + prev.duration
+    nominal = prev.duration
+    last_seen = prev
+    held: Optional[TimedFrame] = None  # the last repeat of `prev` dropped so far
+    run = 0
     pending: list[_Pair] = []
     index = 0
-    for frame in frames:
-        stats.frames_in += 1
-        cut = is_scene_cut(prev, frame, scene_threshold)
+
+    def add_pair(a: TimedFrame, b: TimedFrame, still: bool = False) -> None:
+        nonlocal index
+        cut = not still and is_scene_cut(a.image, b.image, scene_threshold)
         if cut:
             stats.scene_cuts += 1
             stats.cut_pairs.add(index)
-        pending.append(_Pair(index, prev, frame, times_for_pair(index, ratio), cut))
+        pending.append(_Pair(index, a.image, b.image, instants_between(a.ts, b.ts, rate),
+                             times_between(a.ts, b.ts, rate), cut, still))
         index += 1
+
+    for frame in frames:
+        stats.frames_in += 1
+        if frame.ts - last_seen.ts != nominal:
+            stats.variable_rate = True
+        last_seen = frame
+        end = max(end, frame.ts + frame.duration)
+        if frame.ts <= prev.ts:
+            continue  # a repeated or backwards timestamp: nothing to show between the two
+        if dedup and is_repeat(prev.image, frame.image):
+            stats.repeats_dropped += 1
+            held, run = frame, run + 1
+            continue
+        if held is not None and run > MAX_REPEAT_RUN:
+            add_pair(prev, held, still=True)  # a real pause: hold the picture, then move
+            prev = held
+        held, run = None, 0
+        add_pair(prev, frame)
         prev = frame
         if len(pending) >= batch_size:
-            for out in _emit_batch(pending, interpolator, stats):
+            for out in _emit_batch(pending, interpolator, stats, skip_before):
                 stats.frames_out += 1
                 yield out
             pending = []
-    for out in _emit_batch(pending, interpolator, stats):
+    for out in _emit_batch(pending, interpolator, stats, skip_before):
         stats.frames_out += 1
         yield out
-    for _ in output_indices(index, ratio):
-        stats.frames_out += 1
-        yield prev
+    for k in instants_between(prev.ts, end, rate):
+        if k >= skip_before:
+            stats.frames_out += 1
+            yield prev.image
 
 
 _END = object()
@@ -181,23 +240,43 @@ class BackgroundWriter:
             raise self.error
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))  # hard links too
+
+
 def check_paths(input_path: Path, output_path: Path, force: bool) -> None:
     """Refuse what would destroy data or fail only after minutes of work."""
-    same = output_path.resolve() == input_path.resolve() or (
-        output_path.exists() and input_path.exists() and os.path.samefile(input_path, output_path))  # hard links too
-    if same:
+    if _same_file(input_path, output_path):
         raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     if output_path.is_dir():
         raise VideoError(f"{output_path}: is a folder; give a file name such as {output_path / 'out.mp4'}")
-    if output_path.exists() and not force:
-        raise VideoError(f"{output_path}: already exists (use --force to replace it)")
     folder = output_path.parent if str(output_path.parent) else Path(".")
     if not folder.is_dir():
         raise VideoError(f"{folder}: output folder does not exist")
     if not os.access(folder, os.W_OK):
         raise VideoError(f"{folder}: output folder is not writable")
+    if is_sequence_path(output_path):
+        if output_path.suffix.lower() not in IMAGE_FORMATS:
+            raise VideoError(f"{output_path}: image sequences are written as .png or .tif")
+        if is_sequence_path(input_path) and folder.resolve() == input_path.parent.resolve():
+            raise VideoError(f"{output_path}: write the frames to another folder than the input's")
+        taken = sequence_files(output_path)
+        if taken and not force:
+            raise VideoError(f"{output_path}: {len(taken)} matching file(s) already exist (use --force to replace them)")
+        return
+    if output_path.exists() and not force:
+        raise VideoError(f"{output_path}: already exists (use --force to replace it)")
     if output_path.suffix.lower() not in CONTAINERS:
-        raise VideoError(f"{output_path}: unsupported output extension; use .mp4, .mkv, .mov, .webm or .avi")
+        raise VideoError(f"{output_path}: unsupported output extension; use .mp4, .mkv, .mov, .webm or .avi "
+                         "(or an image sequence such as frames/%05d.png)")
+
+
+def sequence_files(pattern: Path) -> list[Path]:
+    """Files a printf pattern such as %05d.png would name, that exist now."""
+    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: r"\d{%s,}" % (m.group(1) or 1),
+                              re.escape(pattern.name).replace("%", "%")))
+    folder = pattern.parent if str(pattern.parent) else Path(".")
+    return [p for p in folder.iterdir() if regex.fullmatch(p.name)] if folder.is_dir() else []
 
 
 @dataclass
@@ -208,6 +287,7 @@ class UpsampleResult:
     stats: StreamStats
     seconds: float
     audio_note: Optional[str]
+    resumed_frames: int = 0
 
     @property
     def output_fps_rate(self) -> float:
@@ -215,51 +295,92 @@ class UpsampleResult:
         return self.stats.frames_out / max(self.seconds, 1e-9)
 
 
+class ResumableInterrupt(KeyboardInterrupt):
+    """Ctrl-C after some parts were finished: they are kept, and `hint` says how to go on."""
+
+    def __init__(self, hint: str):
+        super().__init__(hint)
+        self.hint = hint
+
+
 ProgressCallback = Callable[[int], None]
 
 
 def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
              factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
-             scene_threshold: float = DEFAULT_THRESHOLD, encode: EncodeSettings = EncodeSettings(),
-             force: bool = False, keep_audio: bool = True,
+             scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
+             force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
+             input_options: tuple[str, ...] = (),
              on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
              on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
-    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration."""
+    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration.
+
+    Frames are placed by their real timestamps (variable-rate input stays in sync with its
+    audio). A video output is written in parts so `resume=True` can continue an
+    interrupted run from its finished parts with the same frames.
+    """
     input_path, output_path = Path(input_path), Path(output_path)
-    info = probe(input_path)
-    check_paths(input_path, output_path, force)
+    info = probe(input_path, input_options)
+    sequence_out = is_sequence_path(output_path)
+    if resume and sequence_out:
+        raise VideoError("--resume works with video outputs, not image sequences")
+    if not (resume and parts_folder(output_path).is_dir()):
+        check_paths(input_path, output_path, force)
+    elif _same_file(input_path, output_path):
+        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     try:
         ratio, out_fps = resolve_ratio(info.fps, factor, fps)
     except ValueError as exc:
         raise VideoError(str(exc)) from None
+    encode = (encode or EncodeSettings(codec="auto")).for_input(info)
+    alpha = info.has_alpha and (sequence_out or encode.codec in ALPHA_CODECS)
+    reader = FrameReader(info, timed=True, alpha=alpha)
+    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
     started = time.perf_counter()
-    frames = prefetch(FrameReader(info), depth=2 * batch_size + 2)
-    first_two = [f for _, f in zip(range(2), frames)]
-    if len(first_two) < 2:
-        raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
-    estimated = output_frame_count(info.estimated_frames, ratio) if info.estimated_frames else None
-    if on_start:
-        on_start(info, out_fps, estimated)
-
-    def all_frames():
-        yield from first_two
-        yield from frames
-
+    if sequence_out:
+        writer = FrameWriter(output_path, info.width, info.height, out_fps, encode, **layout).open()
+    else:
+        job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}", rate=out_fps,
+                              batch=batch_size, scenes=scene_threshold, encode=encode, dedup=dedup,
+                              audio=keep_audio, **layout)
+        writer = SegmentedOutput(output_path, info.width, info.height, out_fps, encode, job, resume, **layout)
+    skip = getattr(writer, "done", 0)
     stats = StreamStats()
-    writer = FrameWriter(output_path, info.width, info.height, out_fps, encode,
-                         audio_from=info if keep_audio else None)
-    writer.open()
     try:
-        background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(ratio + 1)))
-        try:
-            for frame in interpolate_stream(all_frames(), ratio, interpolator, batch_size, scene_threshold, stats):
-                background.write(frame)
-                if on_frame:
-                    on_frame(stats.frames_out)
-        finally:
-            background.close()
-        writer.finish()
-    except BaseException:
-        writer.abort()
+        if not getattr(writer, "complete", False):
+            frames = prefetch(reader, depth=2 * batch_size + 2)
+            first_two = [f for _, f in zip(range(2), frames)]
+            if len(first_two) < 2:
+                raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
+            estimated = math.ceil(info.duration * out_fps) if info.duration else None
+            if on_start:
+                on_start(info, out_fps, estimated)
+            background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(ratio + 1)))
+            try:
+                stream = interpolate_stream(itertools.chain(first_two, frames), out_fps, interpolator, batch_size,
+                                            scene_threshold, stats, dedup=dedup, skip_before=skip)
+                for frame in stream:
+                    background.write(frame)
+                    if on_frame:
+                        on_frame(skip + stats.frames_out)
+            finally:
+                background.close()
+        if sequence_out:
+            writer.finish()
+            note = None
+        else:
+            note = writer.finish(info if keep_audio else None)
+    except KeyboardInterrupt:
+        if sequence_out:
+            writer.abort()
+            raise
+        writer.abort(keep_parts=True)
+        if writer.kept_parts:
+            raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
+                                     "run the same command with --resume to continue") from None
         raise
-    return UpsampleResult(output_path, info.fps, out_fps, stats, time.perf_counter() - started, writer.note)
+    except BaseException:
+        writer.abort() if sequence_out else writer.abort(keep_parts=False)
+        raise
+    stats.frames_out += skip
+    return UpsampleResult(output_path, info.fps, out_fps, stats, time.perf_counter() - started, note, skip)

@@ -7,11 +7,14 @@ memory, and no temporary image folders are written.
 from __future__ import annotations
 
 import os
+import queue
 import re
+import shutil
+import signal
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Optional
@@ -41,12 +44,38 @@ class VideoInfo:
     pix_fmt: str
     has_audio: bool
     audio_codecs: tuple[str, ...] = ()
+    input_options: tuple[str, ...] = ()  # e.g. ("-framerate", "30") for an image sequence
+
+    @property
+    def high_bit_depth(self) -> bool:
+        """More than 8 bits per sample: decoded to 16-bit RGB so no precision is lost."""
+        return pixel_bits(self.pix_fmt) > 8
+
+    @property
+    def has_alpha(self) -> bool:
+        return bool(_ALPHA_FORMATS.match(self.pix_fmt))
+
+    @property
+    def is_sequence(self) -> bool:
+        return "%" in self.path.name
 
     @property
     def estimated_frames(self) -> Optional[int]:
         if self.duration is None:
             return None
         return max(1, round(self.duration * float(self.fps)))
+
+
+_ALPHA_FORMATS = re.compile(r"^(yuva|rgba|bgra|argb|abgr|gbrap|ya\d|pal8)")
+MAX_PIXELS = 16384 * 16384  # refuse absurd sizes up front instead of trying to allocate them
+
+
+def pixel_bits(pix_fmt: str) -> int:
+    """Bits per sample of an ffmpeg pixel format name: yuv420p -> 8, yuv420p10le -> 10, rgb48le -> 16."""
+    if re.match(r"^(rgb|bgr)(48|a64)", pix_fmt) or pix_fmt.startswith(("rgba64", "bgra64")):
+        return 16
+    match = re.search(r"(\d+)(le|be)$", pix_fmt)
+    return int(match.group(1)) if match and int(match.group(1)) <= 16 else 8
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -102,9 +131,11 @@ _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+\S*: (Video|Audio): (.*)")
 
 
-def probe(path: str | os.PathLike) -> VideoInfo:
-    """Read a video's size, rate and streams from ffmpeg's description of it."""
-    path = Path(path)
+def _check_readable(path: Path) -> None:
+    if "%" in path.name:
+        if not path.parent.is_dir():
+            raise VideoError(f"{path.parent}: no such folder")
+        return
     if not path.exists():
         raise VideoError(f"{path}: no such file")
     if path.is_dir():
@@ -113,8 +144,18 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         raise VideoError(f"{path}: not readable (permission denied)")
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: empty file")
+
+
+def probe(path: str | os.PathLike, input_options: tuple[str, ...] = ()) -> VideoInfo:
+    """Read a video's size, rate and streams from ffmpeg's description of it.
+
+    A path with a printf pattern (frames/%05d.png) is an image sequence; `input_options`
+    such as ("-framerate", "30") give its rate.
+    """
+    path = Path(path)
+    _check_readable(path)
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", *input_options, "-i", str(path)],
         capture_output=True, text=True, errors="replace",
     )
     text = proc.stderr
@@ -127,6 +168,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         elif kind == "Audio":
             audio_codecs.append(_split_top_level(desc)[0].split(" ")[0])
     if video_line is None:
+        if "%" in path.name:
+            raise VideoError(f"{path}: no images match this pattern")
+        if audio_codecs:
+            raise VideoError(f"{path}: has only audio ({', '.join(audio_codecs)}), no video stream")
+        if "Invalid data" in text or "moov atom not found" in text:
+            raise VideoError(f"{path}: not a readable video (damaged, truncated or not a video file)")
         raise VideoError(f"{path}: not a video (ffmpeg finds no video stream in it)")
     fields = _split_top_level(video_line)
     codec = fields[0].split(" ")[0]
@@ -145,6 +192,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
                 tbr = rate.group(1)
     if width is None or width <= 0 or height <= 0:
         raise VideoError(f"{path}: cannot read the video's frame size")
+    if width * height > MAX_PIXELS:
+        raise VideoError(f"{path}: frame size {width}x{height} is beyond what vfi handles (at most 16384x16384)")
     rotation = re.search(r"rotation of (-?[\d.]+) degrees", text)
     if rotation and round(abs(float(rotation.group(1)))) % 180 == 90:
         width, height = height, width
@@ -159,39 +208,136 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(
         path=path, width=width, height=height, fps=parse_rate(rate_text), duration=duration,
         codec=codec, pix_fmt=pix_fmt, has_audio=bool(audio_codecs), audio_codecs=tuple(audio_codecs),
+        input_options=tuple(input_options),
     )
 
 
-class FrameReader:
-    """Decodes a video's first video stream to RGB24 frames (H, W, 3 uint8), one at a time."""
+@dataclass
+class TimedFrame:
+    """A decoded frame and when it is shown: seconds from the first frame, exact fractions."""
 
-    def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1):
+    ts: Fraction
+    duration: Fraction
+    image: np.ndarray
+
+
+def frame_layout(info: VideoInfo, alpha: bool = False) -> tuple[str, int, np.dtype]:
+    """(ffmpeg rawvideo pix_fmt, channels, dtype) that carries the input without loss."""
+    alpha = alpha and info.has_alpha
+    if info.high_bit_depth:
+        return ("rgba64le", 4, np.dtype(np.uint16)) if alpha else ("rgb48le", 3, np.dtype(np.uint16))
+    return ("rgba", 4, np.dtype(np.uint8)) if alpha else ("rgb24", 3, np.dtype(np.uint8))
+
+
+_SHOWINFO = re.compile(r"n:\s*\d+\s+pts:\s*(-?\d+)\s+pts_time:\S+\s+duration:\s*(-?\d+)")
+_TIME_BASE = re.compile(r"config in time_base: (\d+)/(\d+), frame_rate: (\d+)/(\d+)")
+
+
+def snap(seconds: Fraction, rate: Fraction, tolerance: float = 0.1) -> Fraction:
+    """Round a timestamp to the nominal frame grid when it is that close: container time bases
+    (1/1000 in Matroska, 1/12800 in MP4) blur exact times such as k * 1001/30000."""
+    if rate <= 0:
+        return seconds
+    k = round(seconds * rate)
+    return Fraction(k) / rate if abs(seconds * rate - k) < tolerance else seconds
+
+
+class FrameReader:
+    """Decodes a video's first video stream to RGB frames (H, W, 3) one at a time.
+
+    8-bit sources give uint8, deeper ones uint16 (rgb48); `alpha=True` keeps a 4th channel
+    where the source has one. `timed=True` yields TimedFrames with the real presentation
+    times, so variable-frame-rate input is interpolated where its frames really are.
+    A decoding error stops the read with a VideoError instead of yielding damaged frames.
+    """
+
+    def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1,
+                 timed: bool = False, alpha: bool = False):
         self.info = info
         self.max_frames = max_frames
         self.every = every
+        self.timed = timed
+        self.pix_fmt, self.channels, self.dtype = frame_layout(info, alpha)
         self._proc: Optional[subprocess.Popen] = None
-        self._stderr: list[bytes] = []
+        self._errors: list[str] = []
+        self._stamps: queue.Queue = queue.Queue()
+        self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo when timed)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def _command(self) -> list[str]:
         info = self.info
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(info.path),
-               "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        drain = threading.Thread(target=lambda: self._stderr.append(self._proc.stderr.read()), daemon=True)
+        filters = ["-vf", "showinfo=checksum=0"] if self.timed else []
+        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info" if self.timed else "level+error",
+                "-xerror", *info.input_options, "-i", str(info.path), "-map", "0:v:0", "-fps_mode", "passthrough",
+                *filters, "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
+
+    def _drain(self) -> None:
+        """Read ffmpeg's log: frame timestamps go to a queue, errors are kept for the message."""
+        for raw in self._proc.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            if "[error]" in line or "[fatal]" in line:
+                self._errors.append(line.split("] ", 2)[-1] if "] " in line else line)
+            elif self.timed and "showinfo" in line:
+                match = _SHOWINFO.search(line)
+                if match:
+                    self._stamps.put((int(match.group(1)), int(match.group(2))))
+                    continue
+                base = _TIME_BASE.search(line)
+                if base:
+                    tb = Fraction(int(base.group(1)), int(base.group(2)))
+                    rate = Fraction(int(base.group(3)), max(1, int(base.group(4))))
+                    self._grid = [tb, rate if rate > 0 else self.info.fps]
+        self._stamps.put(None)
+
+    def _next_stamp(self) -> Optional[tuple[int, int]]:
+        while True:
+            try:
+                return self._stamps.get(timeout=1.0)
+            except queue.Empty:
+                if self._proc.poll() is not None and self._stamps.empty():
+                    return None
+
+    def __iter__(self) -> Iterator:
+        info = self.info
+        self._proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      stdin=subprocess.DEVNULL)
+        drain = threading.Thread(target=self._drain, daemon=True)
         drain.start()
-        frame_bytes = info.width * info.height * 3
+        shape = (info.height, info.width, self.channels)
+        frame_bytes = int(np.prod(shape)) * self.dtype.itemsize
         index = produced = 0
+        first_pts = None
+        finished = False
         try:
             while self.max_frames is None or produced < self.max_frames:
                 buf = self._proc.stdout.read(frame_bytes)
                 if len(buf) < frame_bytes:
+                    finished = True
                     break
+                image = np.frombuffer(buf, dtype=self.dtype).reshape(shape)
+                item = image
+                if self.timed:
+                    stamp = self._next_stamp()
+                    tb, rate = self._grid
+                    nominal = 1 / rate
+                    if stamp is None:
+                        ts, duration = Fraction(index) * nominal, nominal
+                    else:
+                        first_pts = stamp[0] if first_pts is None else first_pts
+                        ts = snap((stamp[0] - first_pts) * tb, rate)
+                        duration = snap(stamp[1] * tb, rate) if stamp[1] > 0 else nominal
+                    item = TimedFrame(ts, duration, image)
                 if index % self.every == 0:
                     produced += 1
-                    yield np.frombuffer(buf, dtype=np.uint8).reshape(info.height, info.width, 3)
+                    yield item
                 index += 1
         finally:
             self.close()
+        if finished:
+            drain.join(timeout=5)
+            if self._proc.returncode not in (0, None) or self._errors:
+                detail = self._errors[-1] if self._errors else f"ffmpeg exit code {self._proc.returncode}"
+                raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
+                                 f"(damaged or truncated file?): {detail}")
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -207,6 +353,12 @@ def read_frames(path: str | os.PathLike, max_frames: Optional[int] = None) -> li
 
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
+ALPHA_CODECS = ("ffv1", "prores", "vp9")  # video codecs that can carry an alpha channel
+
+
+def default_codec(info: VideoInfo) -> str:
+    """libx264 for ordinary input; 10-bit HEVC for deeper input, so it stays deep by default."""
+    return "libx265" if info.high_bit_depth else "libx264"
 
 
 @dataclass(frozen=True)
@@ -217,42 +369,73 @@ class EncodeSettings:
     lossless: bool = False
 
     def __post_init__(self):
-        if self.codec not in CODECS:
+        if self.codec not in CODECS and self.codec != "auto":
             raise VideoError(f"unknown codec '{self.codec}': choose one of {', '.join(CODECS)}")
 
-    def ffmpeg_args(self, width: int, height: int) -> list[str]:
-        """Encoder arguments; odd frame sizes use 4:4:4 chroma so the size is kept exactly."""
+    def for_input(self, info: VideoInfo) -> "EncodeSettings":
+        """Resolve codec 'auto' from the input (its bit depth)."""
+        return replace(self, codec=default_codec(info)) if self.codec == "auto" else self
+
+    def ffmpeg_args(self, width: int, height: int, deep: bool = False, alpha: bool = False) -> list[str]:
+        """Encoder arguments; odd frame sizes use 4:4:4 chroma so the size is kept exactly.
+
+        `deep` (16-bit frames in) picks a 10-bit or 16-bit pixel format, `alpha` one with alpha.
+        """
         odd = width % 2 or height % 2
-        chroma = "yuv444p" if odd else "yuv420p"
+        chroma = ("yuv444p" if odd else "yuv420p") + ("10le" if deep else "")
         if self.codec == "libx264":
             if self.lossless:
+                if deep:
+                    return ["-c:v", "libx264", "-qp", "0", "-preset", self.preset, "-pix_fmt", "yuv444p10le"]
                 return ["-c:v", "libx264rgb", "-qp", "0", "-preset", self.preset, "-pix_fmt", "rgb24"]
             return ["-c:v", "libx264", "-crf", str(self.crf), "-preset", self.preset, "-pix_fmt", chroma]
         if self.codec == "libx265":
             if self.lossless:
                 return ["-c:v", "libx265", "-preset", self.preset, "-x265-params", "lossless=1:log-level=error",
-                        "-pix_fmt", "gbrp"]
+                        "-pix_fmt", "gbrp12le" if deep else "gbrp"]
             return ["-c:v", "libx265", "-crf", str(self.crf), "-preset", self.preset,
-                    "-x265-params", "log-level=error", "-pix_fmt", chroma, "-tag:v", "hvc1"]
+                    "-x265-params", "log-level=error", "-pix_fmt", chroma]
         if self.codec == "ffv1":
-            return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "bgr0" if self.lossless else chroma]
+            if deep:
+                fmt = "gbrap16le" if alpha else "gbrp16le"
+            else:
+                fmt = "bgra" if alpha else ("bgr0" if self.lossless else chroma)
+            return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", fmt]
         if self.codec == "prores":
             if self.lossless:
                 raise VideoError("prores is not lossless: use --codec ffv1 or libx264 with --lossless")
+            if alpha:
+                return ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"]
             return ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le"]
         if self.codec == "vp9":
             if self.lossless:
-                return ["-c:v", "libvpx-vp9", "-lossless", "1", "-pix_fmt", "gbrp", "-row-mt", "1"]
-            return ["-c:v", "libvpx-vp9", "-crf", str(self.crf), "-b:v", "0", "-pix_fmt", chroma, "-row-mt", "1"]
+                return ["-c:v", "libvpx-vp9", "-lossless", "1", "-pix_fmt", "gbrp10le" if deep else "gbrp",
+                        "-row-mt", "1"]
+            fmt = "yuva420p" if alpha else chroma
+            return ["-c:v", "libvpx-vp9", "-crf", str(self.crf), "-b:v", "0", "-pix_fmt", fmt, "-row-mt", "1"]
         raise AssertionError(self.codec)
 
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi",
               ".m4v": "mp4", ".nut": "nut"}
+IMAGE_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}  # for image-sequence output (%05d.png)
+
+
+def is_sequence_path(path: Path) -> bool:
+    return "%" in Path(path).name
 
 
 def _format_for(path: Path) -> Optional[str]:
     return CONTAINERS.get(path.suffix.lower())
+
+
+def container_args(path: Path, codec: str) -> list[str]:
+    """Muxer arguments: the container by extension, streaming-friendly MP4/MOV, Apple's HEVC tag."""
+    fmt = _format_for(path)
+    args = []
+    if fmt in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"] + (["-tag:v", "hvc1"] if codec == "libx265" else [])
+    return args + (["-f", fmt] if fmt else [])
 
 
 def audio_copy_possible(source: Path, container: Optional[str]) -> bool:
@@ -262,17 +445,18 @@ def audio_copy_possible(source: Path, container: Optional[str]) -> bool:
     return subprocess.run(cmd, capture_output=True).returncode == 0
 
 
-def audio_args(source: Optional[VideoInfo], out_path: Path) -> tuple[list[str], list[str], Optional[str]]:
+def audio_args(source: Optional[VideoInfo], out_path: Path, input_index: int = 1
+               ) -> tuple[list[str], list[str], Optional[str]]:
     """Input and mapping arguments that carry the source's audio over, plus a note for the user.
 
     Audio is copied unchanged where the container holds it; otherwise it is re-encoded
     (AAC, or Opus for WebM) and the note says so.
     """
-    if source is None or not source.has_audio:
+    if source is None or not source.has_audio or source.is_sequence or is_sequence_path(out_path):
         return [], [], None
     container = _format_for(out_path)
     inputs = ["-i", str(source.path)]
-    maps = ["-map", "1:a"]
+    maps = ["-map", f"{input_index}:a"]
     if audio_copy_possible(source.path, container):
         return inputs, maps + ["-c:a", "copy"], None
     codec = "libopus" if container == "webm" else "aac"
@@ -281,49 +465,73 @@ def audio_args(source: Optional[VideoInfo], out_path: Path) -> tuple[list[str], 
     return inputs, maps + ["-c:a", codec, "-b:a", "192k"], note
 
 
-class FrameWriter:
-    """Encodes RGB24 frames to a file through an ffmpeg pipe, optionally muxing a source's audio.
+def raw_pix_fmt(channels: int, deep: bool) -> str:
+    return {(3, False): "rgb24", (3, True): "rgb48le", (4, False): "rgba", (4, True): "rgba64le"}[(channels, deep)]
 
-    The file is written under a temporary name beside the target and renamed only by
-    `finish()`; `abort()` (or leaving a `with` block on an exception) removes it.
+
+def _image_args(path: Path, deep: bool, alpha: bool) -> list[str]:
+    codec = IMAGE_FORMATS.get(path.suffix.lower())
+    if codec is None:
+        raise VideoError(f"{path}: image sequences are written as .png or .tif")
+    fmt = {(False, False): "rgb24", (True, False): "rgb48be", (False, True): "rgba", (True, True): "rgba64be"}
+    return ["-c:v", codec, "-pix_fmt", fmt[(deep, alpha)], "-start_number", "1", "-f", "image2"]
+
+
+class FrameWriter:
+    """Encodes RGB frames (uint8 or uint16, optionally RGBA) through an ffmpeg pipe, optionally
+    muxing a source's audio.
+
+    A video file is written under a temporary name beside the target and renamed only by
+    `finish()`; an image sequence (name with %05d) goes to a temporary folder whose files
+    are moved into place by `finish()`. `abort()` (or leaving a `with` block on an
+    exception) removes what was written.
     """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: Fraction,
-                 settings: EncodeSettings = EncodeSettings(), audio_from: Optional[VideoInfo] = None):
+                 settings: EncodeSettings = EncodeSettings(), audio_from: Optional[VideoInfo] = None,
+                 channels: int = 3, deep: bool = False):
         self.path = Path(path)
         self.width, self.height, self.fps = width, height, fps
         self.settings = settings
         self.audio_from = audio_from
+        self.channels, self.deep = channels, deep
+        self.dtype = np.dtype(np.uint16 if deep else np.uint8)
         self.note: Optional[str] = None
         self.frames_written = 0
         self._proc: Optional[subprocess.Popen] = None
         self._tmp: Optional[Path] = None
         self._stderr: list[bytes] = []
 
-    def open(self) -> "FrameWriter":
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}", dir=folder)
+    def _target_args(self) -> list[str]:
+        alpha = self.channels == 4
+        if is_sequence_path(self.path):
+            self._tmp = Path(tempfile.mkdtemp(prefix=".vfi-partial-", dir=self.path.parent))
+            return [*_image_args(self.path, self.deep, alpha), str(self._tmp / self.path.name)]
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}",
+                                   dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(tmp)
+        args = self.settings.ffmpeg_args(self.width, self.height, self.deep, alpha)
+        return [*args, *container_args(self.path, self.settings.codec), str(self._tmp)]
+
+    def open(self) -> "FrameWriter":
+        if not str(self.path.parent):
+            self.path = Path(".") / self.path
+        target = self._target_args()
         a_inputs, a_maps, self.note = audio_args(self.audio_from, self.path)
-        fmt = _format_for(self.path)
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{self.width}x{self.height}",
+               "-f", "rawvideo", "-pix_fmt", raw_pix_fmt(self.channels, self.deep),
+               "-s", f"{self.width}x{self.height}",
                "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-",
-               *a_inputs, "-map", "0:v", *a_maps,
-               *self.settings.ffmpeg_args(self.width, self.height)]
-        if fmt in ("mp4", "mov"):
-            cmd += ["-movflags", "+faststart"]
-        if fmt:
-            cmd += ["-f", fmt]
-        cmd.append(str(self._tmp))
+               *a_inputs, "-map", "0:v", *a_maps, *target]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         threading.Thread(target=lambda: self._stderr.append(self._proc.stderr.read()), daemon=True).start()
         return self
 
     def write(self, frame: np.ndarray) -> None:
-        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame of shape {frame.shape} {frame.dtype}, expected {(self.height, self.width, 3)} uint8")
+        expected = (self.height, self.width, self.channels)
+        if frame.shape != expected or frame.dtype != self.dtype:
+            raise ValueError(f"frame of shape {frame.shape} {frame.dtype}, expected {expected} {self.dtype}")
         try:
             self._proc.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
@@ -332,8 +540,7 @@ class FrameWriter:
         self.frames_written += 1
 
     def _error_text(self) -> str:
-        text = b"".join(self._stderr).decode(errors="replace").strip().splitlines()
-        return text[-1] if text else "ffmpeg stopped"
+        return encoder_error(b"".join(self._stderr), self._proc.returncode)
 
     def finish(self) -> Path:
         self._proc.stdin.close()
@@ -341,7 +548,12 @@ class FrameWriter:
         if code != 0:
             self.abort()
             raise VideoError(f"encoding failed: {self._error_text()}")
-        publish(self._tmp, self.path)
+        if is_sequence_path(self.path):
+            for item in sorted(self._tmp.iterdir()):
+                publish(item, self.path.parent / item.name)
+            self._tmp.rmdir()
+        else:
+            publish(self._tmp, self.path)
         self._tmp = None
         return self.path
 
@@ -353,8 +565,7 @@ class FrameWriter:
                 pass
             self._proc.kill()
             self._proc.wait()
-        if self._tmp is not None and self._tmp.exists():
-            self._tmp.unlink()
+        remove_quietly(self._tmp)
         self._tmp = None
 
     def __enter__(self) -> "FrameWriter":
@@ -367,13 +578,66 @@ class FrameWriter:
             self.finish()
 
 
+def encoder_error(stderr: bytes, returncode: Optional[int]) -> str:
+    """ffmpeg's last complaint, with a plain explanation for the full-disk cases."""
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    text = lines[-1] if lines else f"ffmpeg stopped (exit code {returncode})"
+    if returncode == -signal.SIGXFSZ or "File too large" in text:
+        return "the output file hit the file-size limit (disk quota or filesystem limit)"
+    if "No space left" in stderr.decode(errors="replace"):
+        return "no space left on the output disk"
+    return text
+
+
+def remove_quietly(path: Optional[Path]) -> None:
+    """Remove a temporary file or folder if it is there."""
+    if path is None or not path.exists():
+        return
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink()
+
+
+def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, codec: str,
+               audio_from: Optional[VideoInfo] = None) -> Optional[str]:
+    """Join encoded parts (no re-encoding) and the source's audio into `output`, atomically.
+
+    The concat list states each part's exact duration: NUT parts do not store the last
+    frame's duration, and without it every join would lose a frame's time. Returns the
+    audio note, if any.
+    """
+    output = Path(output)
+    fd, listing = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".txt", dir=output.parent)
+    with os.fdopen(fd, "w") as f:
+        for part, seconds in zip(parts, part_seconds):
+            escaped = str(Path(part).resolve()).replace("'", "'\\''")
+            f.write(f"file '{escaped}'\nduration {float(seconds):.6f}\n")
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=f".partial{output.suffix}", dir=output.parent)
+    os.close(fd)
+    try:
+        a_inputs, a_maps, note = audio_args(audio_from, output)
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0",
+               "-i", listing, *a_inputs, "-map", "0:v", *a_maps, "-c:v", "copy",
+               *container_args(output, codec), tmp]
+        proc = subprocess.run(cmd, capture_output=True)
+        if proc.returncode != 0:
+            raise VideoError(f"writing {output} failed: {encoder_error(proc.stderr, proc.returncode)}")
+        publish(tmp, output)
+    finally:
+        remove_quietly(Path(tmp))
+        os.unlink(listing)
+    return note
+
+
 def write_video(path: str | os.PathLike, frames, fps: Fraction | int | float,
                 settings: EncodeSettings = EncodeSettings(), audio_from: Optional[VideoInfo] = None) -> Path:
     """Encode an iterable of RGB24 frames (used by tests, examples and synthetic clips)."""
     frames = iter(frames)
     first = next(frames)
     fps = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
-    with FrameWriter(path, first.shape[1], first.shape[0], fps, settings, audio_from) as writer:
+    with FrameWriter(path, first.shape[1], first.shape[0], fps, settings, audio_from,
+                     channels=first.shape[2], deep=first.dtype == np.uint16) as writer:
         writer.write(first)
         for frame in frames:
             writer.write(frame)

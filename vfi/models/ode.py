@@ -90,11 +90,14 @@ class ODEInterpolatorNet(nn.Module):
         self.context = nn.Sequential(conv(32 * 2 + 4, c.ode_width), nn.Conv2d(c.ode_width, c.ode_width, 3, 1, 1))
         self.init_hidden = nn.Conv2d(32 * 2 + 4, c.hidden, 3, 1, 1)
         self.field = TrajectoryField(state, c.ode_width)
-        fin = 6 + 4 + 1 + 24 * 2
+        fin = 6 + 4 + 1 + 24 * 2 + 3
         self.fuse_in = conv(fin, c.fuse_width)
         self.fuse_down = nn.Sequential(conv(c.fuse_width, 32, stride=2), conv(32, 32))
         self.fuse_up = conv(32 + c.fuse_width, c.fuse_width)
         self.fuse_out = nn.Conv2d(c.fuse_width, 4, 3, 1, 1)
+        # starts as the classical occlusion-aware blend, with no residual; training learns the correction
+        nn.init.zeros_(self.fuse_out.weight)
+        nn.init.zeros_(self.fuse_out.bias)
 
     def endpoint_flows(self, feats0, feats1, seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Refine the seed flows at 1/8 scale; return F01, F10 at full working scale."""
@@ -141,17 +144,23 @@ class ODEInterpolatorNet(nn.Module):
         ft0 = (ft0 + dev[:, :, :2]).flatten(0, 1)
         ft1 = (ft1 + dev[:, :, 2:]).flatten(0, 1)
 
-        # fusion at 1/4 of the working size
+        # fusion at 1/4 of the working size, told where the flows disagree (occlusions)
         q = feats0[1].shape[-2:]
         rep = lambda x: repeat_per_time(x, n)
+        occ0, occ1 = resize(fb_occlusion(f01, f10), q), resize(fb_occlusion(f10, f01), q)
         q0, q1 = resize(frame0, q), resize(frame1, q)
         qt0, qt1 = resize_flow(ft0, q), resize_flow(ft1, q)
+        warped0, warped1 = backward_warp(rep(q0), qt0), backward_warp(rep(q1), qt1)
+        gone_in_1, new_in_1 = backward_warp(rep(occ0), qt0), backward_warp(rep(occ1), qt1)
         tq = times.flatten()[:, None, None, None].to(frame0.dtype)
-        x = torch.cat([backward_warp(rep(q0), qt0), backward_warp(rep(q1), qt1), qt0 / 8, qt1 / 8,
-                       tq.expand(-1, 1, *q), backward_warp(rep(feats0[1]), qt0), backward_warp(rep(feats1[1]), qt1)], 1)
+        x = torch.cat([warped0, warped1, qt0 / 8, qt1 / 8, tq.expand(-1, 1, *q),
+                       backward_warp(rep(feats0[1]), qt0), backward_warp(rep(feats1[1]), qt1),
+                       gone_in_1, new_in_1, (warped0 - warped1).abs().mean(1, keepdim=True)], 1)
         x1 = self.fuse_in(x)
         x2 = self.fuse_down(x1)
         y = self.fuse_out(self.fuse_up(torch.cat([x1, upsample2(x2, x1.shape[-2:])], 1)))
+        prior = torch.log(1.0 - new_in_1 + 1e-3) - torch.log(1.0 - gone_in_1 + 1e-3)
+        y = torch.cat([y[:, :1] + prior.to(y.dtype), y[:, 1:]], 1)
         return ft0, ft1, y
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor, times: torch.Tensor,
@@ -160,6 +169,17 @@ class ODEInterpolatorNet(nn.Module):
         full0 = frame0 if full0 is None else full0
         full1 = frame1 if full1 is None else full1
         return compose(full0, full1, ft0, ft1, y, times)
+
+
+def fb_occlusion(f01: torch.Tensor, f10: torch.Tensor) -> torch.Tensor:
+    """Soft occlusion of frame-0 pixels in frame 1 (B, 1, h, w), from forward-backward flow disagreement.
+
+    The same rule as the classical `flow` interpolator, so the fusion starts from its blend.
+    """
+    back = backward_warp(f10, f01)
+    err = ((f01 + back) ** 2).sum(1, keepdim=True)
+    mag = (f01 ** 2).sum(1, keepdim=True) + (back ** 2).sum(1, keepdim=True)
+    return 1.0 - torch.exp(-err / (0.01 * mag + 0.5))
 
 
 def repeat_per_time(x: torch.Tensor, n: int) -> torch.Tensor:

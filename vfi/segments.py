@@ -1,0 +1,146 @@
+"""Output written in numbered parts, so an interrupted job can resume from the finished ones.
+
+A video output is encoded as parts of PART_FRAMES frames in a hidden folder beside it
+(`.NAME.vfi-parts/`), each part published atomically when complete, and joined with the
+source's audio (no re-encoding) at the end. The folder also holds the job's description:
+`--resume` only reuses parts made by the same input with the same settings.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .video import EncodeSettings, FrameWriter, VideoError, VideoInfo, join_parts, remove_quietly
+
+PART_FRAMES = 600
+JOB_FILE = "job.json"
+LAST_FILE = "last.json"  # written once every part exists: frames in the last (short) part
+
+
+def parts_folder(output: Path) -> Path:
+    return output.parent / f".{output.name}.vfi-parts"
+
+
+def job_description(info: VideoInfo, **settings) -> dict:
+    """What decides the output frames: the input (by size and modification time) and every setting."""
+    stat = info.path.stat()
+    return {"input": str(info.path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "part_frames": PART_FRAMES, **{k: str(v) for k, v in settings.items()}}
+
+
+class SegmentedOutput:
+    """Receives output frames in order; `done` frames were already written by an earlier run."""
+
+    def __init__(self, output: Path, width: int, height: int, fps: Fraction, settings: EncodeSettings,
+                 job: dict, resume: bool, channels: int = 3, deep: bool = False):
+        self.output = Path(output)
+        self.folder = parts_folder(self.output)
+        self.size = (width, height)
+        self.fps = fps
+        self.settings = settings
+        self.layout = {"channels": channels, "deep": deep}
+        self.job = job
+        self.done = 0
+        self.resumed_parts = 0
+        self.last_part_frames: Optional[int] = None  # known once all parts exist
+        self._writer: Optional[FrameWriter] = None
+        self._index = 0  # the part being written
+        self._frames_in_part = 0
+        self._prepare(resume)
+
+    def _prepare(self, resume: bool) -> None:
+        saved = self._saved_job()
+        if resume and saved is not None and saved != self.job:
+            raise VideoError(f"{self.folder}: the saved parts come from a different input or settings; "
+                             "run without --resume to start over")
+        if resume and saved == self.job:
+            parts = self._finished_parts()
+            self.resumed_parts = len(parts)
+            self.done = len(parts) * PART_FRAMES
+            self._index = len(parts)
+            try:
+                self.last_part_frames = int(json.loads((self.folder / LAST_FILE).read_text())["frames"])
+            except (OSError, ValueError, KeyError):
+                self.last_part_frames = None
+            for stray in self.folder.iterdir():  # half-written temporaries of the interrupted part
+                if stray.name.startswith("."):
+                    remove_quietly(stray)
+            return
+        remove_quietly(self.folder)
+        self.folder.mkdir()
+        (self.folder / JOB_FILE).write_text(json.dumps(self.job, indent=1))
+
+    def _saved_job(self) -> Optional[dict]:
+        try:
+            return json.loads((self.folder / JOB_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _part(self, index: int) -> Path:
+        return self.folder / f"part_{index:05d}.nut"
+
+    def _finished_parts(self) -> list[Path]:
+        parts = []
+        while self._part(len(parts)).is_file():
+            parts.append(self._part(len(parts)))
+        return parts
+
+    @property
+    def complete(self) -> bool:
+        """Every part was written by an earlier run (it stopped while joining them)."""
+        return self.last_part_frames is not None
+
+    def write(self, frame: np.ndarray) -> None:
+        if self._writer is None:
+            self._writer = FrameWriter(self._part(self._index), *self.size, self.fps, self.settings,
+                                       **self.layout).open()
+        self._writer.write(frame)
+        self._frames_in_part += 1
+        if self._frames_in_part == PART_FRAMES:
+            self._close_part()
+
+    def _close_part(self) -> None:
+        self._writer.finish()
+        self._writer = None
+        self._index += 1
+        self._frames_in_part = 0
+
+    def finish(self, audio_from: Optional[VideoInfo]) -> Optional[str]:
+        """Join the parts and the audio into the output; remove the parts. Returns the audio note."""
+        if self.last_part_frames is None:
+            if self._writer is not None:
+                self.last_part_frames = self._frames_in_part
+                self._close_part()
+            else:
+                self.last_part_frames = PART_FRAMES
+            (self.folder / LAST_FILE).write_text(json.dumps({"frames": self.last_part_frames}))
+        last = self.last_part_frames
+        parts = self._finished_parts()
+        if not parts:
+            raise VideoError("no frames were produced")
+        seconds = [Fraction(PART_FRAMES) / self.fps] * (len(parts) - 1) + [Fraction(last) / self.fps]
+        note = join_parts(parts, seconds, self.output, self.settings.codec, audio_from)
+        remove_quietly(self.folder)
+        return note
+
+    def abort(self, keep_parts: bool) -> None:
+        """Stop; keep the finished parts for --resume (after an interrupt) or remove everything."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        if not keep_parts or not self._finished_parts():
+            remove_quietly(self.folder)
+
+    @property
+    def kept_parts(self) -> int:
+        return len(self._finished_parts()) if self.folder.is_dir() else 0
+
+
+def clear_parts(output: Path) -> None:
+    remove_quietly(parts_folder(Path(output)))
+
