@@ -142,7 +142,7 @@ def one_frame_clip(tmp_path):
 
 @pytest.mark.parametrize("make_args, message", [
     (lambda d, c: [d / "missing.mp4", "-o", d / "o.mp4", "--factor", "2"], "no such file"),
-    (lambda d, c: [d, "-o", d / "o.mp4", "--factor", "2"], "is a folder"),
+    (lambda d, c: [d, "-o", d / "o.mp4", "--factor", "2"], "needs a folder"),
     (lambda d, c: [(d / "notes.txt").write_text("hello") and d / "notes.txt", "-o", d / "o.mp4", "--factor", "2"],
      "not a video"),
     (lambda d, c: [one_frame_clip(d), "-o", d / "o.mp4", "--factor", "2"], "at least 2"),

@@ -13,21 +13,24 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from .interpolator import FrameInterpolator, Interpolator, normalize_times
+from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
 from .resample import pixel_grid, upscale_map
+from .scenes import rgb8
 from .video import ffmpeg_exe
 
 
 class Duplicate(Interpolator):
     """Repeat the earlier frame: what a player does with no interpolation at all."""
 
+    light_full_size = True
     name = "dup"
     description = "repeat the previous frame (no interpolation)"
+    native_alpha = True
 
     def _interpolate(self, frame0, frame1, times):
         return frame0.unsqueeze(1).expand(-1, times.shape[1], -1, -1, -1).clone()
 
-    def interpolate_frames(self, frames0, frames1, times):
+    def _frames(self, frames0, frames1, times):
         t = normalize_times(times, frames0.shape[0])
         return np.repeat(frames0[:, None], t.shape[1], axis=1)
 
@@ -35,17 +38,19 @@ class Duplicate(Interpolator):
 class Blend(Interpolator):
     """Linear cross-fade (1 - t) * frame0 + t * frame1."""
 
+    light_full_size = True
     name = "blend"
     description = "linear cross-fade of the two frames"
+    native_alpha = True
 
     def _interpolate(self, frame0, frame1, times):
         t = times.to(frame0.dtype)[:, :, None, None, None]
         return (1 - t) * frame0.unsqueeze(1) + t * frame1.unsqueeze(1)
 
-    def interpolate_frames(self, frames0, frames1, times):
-        """In uint8 with OpenCV, rounding half to even as the published blend baselines are computed."""
+    def _frames(self, frames0, frames1, times):
+        """In integers with OpenCV, rounding half to even as the published blend baselines are computed."""
         t = normalize_times(times, frames0.shape[0])
-        out = np.empty((frames0.shape[0], t.shape[1], *frames0.shape[1:]), np.uint8)
+        out = np.empty((frames0.shape[0], t.shape[1], *frames0.shape[1:]), frames0.dtype)
         for i in range(frames0.shape[0]):
             for j, tj in enumerate(t[i].tolist()):
                 out[i, j] = cv2.addWeighted(frames0[i], 1.0 - tj, frames1[i], tj, 0.0)
@@ -63,9 +68,13 @@ class DisFlow:
         s = min(1.0, self.max_side / max(h, w))
         return max(8, round(h * s)), max(8, round(w * s))
 
-    def __call__(self, gray0: np.ndarray, gray1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, gray0: np.ndarray, gray1: np.ndarray, scale: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Flows 0->1 and 1->0 at the working size, (h, w, 2) float32 in working-size pixels."""
-        h, w = self.working_size(*gray0.shape)
+        if scale is None:
+            h, w = self.working_size(*gray0.shape)
+        else:
+            h, w = max(8, round(gray0.shape[0] * scale)), max(8, round(gray0.shape[1] * scale))
         if (h, w) != gray0.shape:
             gray0 = cv2.resize(gray0, (w, h), interpolation=cv2.INTER_AREA)
             gray1 = cv2.resize(gray1, (w, h), interpolation=cv2.INTER_AREA)
@@ -97,16 +106,18 @@ class FlowWarp(FrameInterpolator):
     two warps and the blend touch full-resolution pixels, and they stay in uint8.
     """
 
+    light_full_size = True
     name = "flow"
     description = "bidirectional DIS optical flow, warped to t, occlusion-aware blend"
+    native_alpha = True
 
     def __init__(self, max_side: int = 480):
         self.flow = DisFlow(max_side=max_side)
 
-    def interpolate_frames(self, frames0, frames1, times):
-        b, h, w, _ = frames0.shape
+    def _frames(self, frames0, frames1, times):
+        b, h, w, c = frames0.shape
         times = normalize_times(times, b)
-        out = np.empty((b, times.shape[1], h, w, 3), np.uint8)
+        out = np.empty((b, times.shape[1], h, w, c), frames0.dtype)
         for i in range(b):
             pair = self.prepare(frames0[i], frames1[i])
             for j, t in enumerate(times[i].tolist()):
@@ -114,9 +125,9 @@ class FlowWarp(FrameInterpolator):
         return out
 
     def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
-        gray0 = cv2.cvtColor(img0, cv2.COLOR_RGB2GRAY)
-        gray1 = cv2.cvtColor(img1, cv2.COLOR_RGB2GRAY)
-        f01, f10 = self.flow(gray0, gray1)
+        gray0 = cv2.cvtColor(rgb8(img0), cv2.COLOR_RGB2GRAY)
+        gray1 = cv2.cvtColor(rgb8(img1), cv2.COLOR_RGB2GRAY)
+        f01, f10 = self.flow(gray0, gray1, self.motion_scale)
         small = pixel_grid(*f01.shape[:2])
         return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small),
                 "occ1": fb_occlusion(f10, f01, small)}
@@ -139,7 +150,7 @@ class FlowWarp(FrameInterpolator):
         weight0 = cv2.resize(w0 / (w0 + w1), (w, h), interpolation=cv2.INTER_LINEAR)
         warped0 = cv2.remap(img0, upscale_map(map0, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         warped1 = cv2.remap(img1, upscale_map(map1, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return cv2.blendLinear(warped0, warped1, weight0, 1.0 - weight0)
+        return mix(warped0, warped1, weight0)
 
 
 class MotionCompensated(FrameInterpolator):
@@ -150,11 +161,13 @@ class MotionCompensated(FrameInterpolator):
     are the frames at t = j / N. The spurious f1 -> f0' intervals are computed and ignored.
     """
 
+    light_full_size = True
     name = "mci"
-    description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC)"
+    description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC; 8-bit)"
+    native_deep = False
     max_denominator = 60
 
-    def interpolate_frames(self, frames0, frames1, times):
+    def _frames(self, frames0, frames1, times):
         b, h, w, _ = frames0.shape
         times = normalize_times(times, b)
         steps = [[Fraction(float(t)).limit_denominator(self.max_denominator) for t in row] for row in times.tolist()]

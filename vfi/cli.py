@@ -68,15 +68,18 @@ def upsample(
     dedup: bool = typer.Option(False, "--dedup", help="Drop repeated frames (animation on twos, stalled screen captures) and interpolate across the real motion."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its finished parts (same frames as an unbroken run)."),
     input_fps: Optional[str] = typer.Option(None, "--input-fps", help="Frame rate of an image-sequence INPUT (default 25)."),
+    scale: Optional[float] = typer.Option(None, "--scale", min=0.05, max=1.0, help="Estimate motion at this fraction of the frame size (default: chosen from the size; 0.5 or less for 4K)."),
+    tile: int = typer.Option(0, "--tile", min=0, help="Interpolate in overlapping tiles of this many pixels (0: only when a frame is above 4K)."),
     force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
 ):
     """Write INPUT at a higher frame rate: --factor N or --fps F. Audio is copied unchanged.
 
     Variable-frame-rate input is interpolated on its real timestamps to a constant rate.
+    A folder INPUT does every video in it into the folder OUTPUT, skipping finished ones.
     """
+    from .batch import upsample_folder
     from .interpolator import resolve_device
-    from .pipeline import upsample as run_upsample
     from .registry import create
     from .video import EncodeSettings, parse_fps_argument
 
@@ -88,39 +91,98 @@ def upsample(
         target = parse_fps_argument(fps) if fps is not None else None
         settings = EncodeSettings(codec=codec or "auto", crf=crf, preset=preset, lossless=lossless)
         input_options = ("-framerate", str(parse_fps_argument(input_fps))) if input_fps else ()
+        interpolator = create(model, device=resolve_device(device), scale=scale, tile=tile)
+        job = dict(factor=factor, fps=target, batch_size=batch_size, scene_threshold=scene_threshold,
+                   encode=settings, force=force, keep_audio=not no_audio, dedup=dedup, resume=resume,
+                   input_options=input_options)
+        if not input.is_dir():
+            _upsample_one(input, output, interpolator, job, quiet)
+            return
+        report = upsample_folder(input, output, lambda src, dst: _upsample_one(src, dst, interpolator, job, quiet),
+                                 on_failure=lambda src, msg: err.print(f"[red]failed[/red]: {msg}", highlight=False))
+        err.print(f"{len(report.done)} done, {len(report.skipped)} already done (skipped), "
+                  f"{len(report.failed)} failed", highlight=False)
+        if report.failed:
+            raise CliError("failed: " + "; ".join(str(path.name) for path, _ in report.failed))
+
+
+def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: bool) -> None:
+    """One video with a progress bar and a summary line."""
+    from .pipeline import upsample as run_upsample
+
+    with progress_bar(quiet) as bar:
+        task = bar.add_task(f"upsampling {input.name}", total=None, rate="")
+        started = {}
+
+        def on_start(info, out_fps, estimated):
+            started["t"] = time.perf_counter()
+            bar.update(task, total=estimated)
+
+        def on_frame(done):
+            if done % 8 == 0:
+                elapsed = time.perf_counter() - started["t"]
+                bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-6):.1f} fps")
+
+        result = run_upsample(input, output, interpolator, on_start=on_start, on_frame=on_frame, **job)
+        bar.update(task, completed=result.stats.frames_out, total=result.stats.frames_out)
+    if result.audio_note:
+        err.print(f"[yellow]note[/yellow]: {result.audio_note}")
+    if quiet:
+        return
+    s = result.stats
+    if s.variable_rate:
+        err.print("[yellow]note[/yellow]: variable frame rate input: interpolated on its real timestamps")
+    extra = f", {s.repeats_dropped} repeated frame(s) dropped" if job["dedup"] else ""
+    extra += f", resumed after {result.resumed_frames} frames" if result.resumed_frames else ""
+    err.print(
+        f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
+        f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "
+        f"{s.scene_cuts} scene cut(s){extra}) in {result.seconds:.1f} s, {result.output_fps_rate:.1f} output fps",
+        highlight=False,
+    )
+
+
+@app.command()
+def interpolate(
+    frame0: Path = typer.Argument(..., help="First image (PNG, TIFF, JPEG; 8 or 16 bits; alpha kept)."),
+    frame1: Path = typer.Argument(..., help="Second image, the same size."),
+    output: str = typer.Option(..., "-o", "--output", help="Output name with a number pattern, e.g. mid_%d.png (numbered from 1)."),
+    times: str = typer.Option("0.5", "--times", "-t", help="Comma-separated times in (0, 1), e.g. 0.25,0.5,0.75."),
+    model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    force: bool = typer.Option(False, "--force", help="Replace output images that exist."),
+):
+    """Make the frames between two images at the given times."""
+    import numpy as np
+
+    from .images import numbered, read_image, write_image
+    from .interpolator import resolve_device
+    from .registry import create
+
+    with user_errors():
+        try:
+            ts = [float(t) for t in times.split(",")]
+        except ValueError:
+            raise CliError(f"--times '{times}': give numbers such as 0.25,0.5,0.75") from None
+        if not ts or any(not 0 < t < 1 for t in ts):
+            raise CliError(f"--times '{times}': every time must lie strictly between 0 and 1")
+        a, b = read_image(frame0), read_image(frame1)
+        if a.shape != b.shape:
+            raise CliError(f"the images differ in size or channels: {a.shape} and {b.shape}")
+        if a.dtype != b.dtype:
+            b = b.astype(np.uint16) * 257 if a.dtype == np.uint16 else a.astype(np.uint16) * 257
+            a = a if a.dtype == np.uint16 else a.astype(np.uint16) * 257
+        targets = [numbered(output, i + 1) for i in range(len(ts))]
+        for target in targets:
+            if not target.parent.is_dir():
+                raise CliError(f"{target.parent}: output folder does not exist")
+            if target.exists() and not force:
+                raise CliError(f"{target}: already exists (use --force to replace it)")
         interpolator = create(model, device=resolve_device(device))
-        with progress_bar(quiet) as bar:
-            task = bar.add_task("upsampling", total=None, rate="")
-            started = {}
-
-            def on_start(info, out_fps, estimated):
-                started["t"] = time.perf_counter()
-                bar.update(task, total=estimated)
-
-            def on_frame(done):
-                if done % 8 == 0:
-                    elapsed = time.perf_counter() - started["t"]
-                    bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-6):.1f} fps")
-
-            result = run_upsample(input, output, interpolator, factor=factor, fps=target, batch_size=batch_size,
-                                  scene_threshold=scene_threshold, encode=settings, force=force,
-                                  keep_audio=not no_audio, dedup=dedup, resume=resume,
-                                  input_options=input_options, on_start=on_start, on_frame=on_frame)
-            bar.update(task, completed=result.stats.frames_out, total=result.stats.frames_out)
-        if result.audio_note:
-            err.print(f"[yellow]note[/yellow]: {result.audio_note}")
-        if result.stats.variable_rate and not quiet:
-            err.print("[yellow]note[/yellow]: variable frame rate input: interpolated on its real timestamps")
-        if not quiet:
-            s = result.stats
-            err.print(
-                f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
-                f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "
-                f"{s.scene_cuts} scene cut(s){f', {s.repeats_dropped} repeated frame(s) dropped' if dedup else ''}"
-                f"{f', resumed after {result.resumed_frames} frames' if result.resumed_frames else ''}) "
-                f"in {result.seconds:.1f} s, {result.output_fps_rate:.1f} output fps",
-                highlight=False,
-            )
+        frames = interpolator.interpolate_frames(a[None], b[None], [ts])[0]
+        for target, frame in zip(targets, frames):
+            write_image(target, frame)
+        err.print(f"wrote {len(targets)} frame(s): {', '.join(str(t) for t in targets)}", highlight=False)
 
 
 @app.command()

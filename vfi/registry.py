@@ -9,6 +9,7 @@ from typing import Callable
 
 from .classic import Blend, Duplicate, FlowWarp, MotionCompensated
 from .interpolator import Interpolator
+from .tiles import Tiled
 
 
 class UnknownModelError(ValueError):
@@ -66,12 +67,22 @@ def weights_dir() -> Path:
     return Path(override) if override else Path(__file__).resolve().parent.parent / "weights"
 
 
-def create(name_or_path: str, device: str = "cpu") -> Interpolator:
-    """A registered name, or a path to a checkpoint written by `vfi train`."""
+def create(name_or_path: str, device: str = "cpu", scale: float | None = None, tile: int | None = None
+           ) -> Interpolator:
+    """A registered name, or a path to a checkpoint written by `vfi train`.
+
+    `scale` fixes the fraction of the frame size motion is estimated at (default: from the
+    frame size); `tile` wraps it to work in tiles (0: only for frames above 4K).
+    """
     if name_or_path in _REGISTRY:
-        return _REGISTRY[name_or_path].build().to(device)
-    if name_or_path.endswith(".pt") or os.sep in name_or_path:
+        interpolator = _REGISTRY[name_or_path].build().to(device)
+    elif name_or_path.endswith(".pt") or os.sep in name_or_path:
         from .models.checkpoint import load_interpolator
 
-        return load_interpolator(Path(name_or_path), device=device)
-    raise UnknownModelError(f"unknown model '{name_or_path}': choose one of {', '.join(_REGISTRY)} or give a .pt checkpoint")
+        interpolator = load_interpolator(Path(name_or_path), device=device)
+    else:
+        raise UnknownModelError(f"unknown model '{name_or_path}': choose one of {', '.join(_REGISTRY)} "
+                                "or give a .pt checkpoint")
+    if scale is not None:
+        interpolator.motion_scale = scale
+    return Tiled(interpolator, tile) if tile is not None else interpolator

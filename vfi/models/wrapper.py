@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..interpolator import Interpolator, normalize_times, pad_to_multiple, tensor_to_frames, unpad
+from ..interpolator import Interpolator, mix, normalize_times, pad_to_multiple, tensor_to_frames, unpad
+from ..scenes import rgb8
 from ..resample import pixel_grid, upscale_map
 from . import ARCHITECTURES
 from .ode import blend_weights
@@ -18,8 +19,11 @@ from .warp import resize
 
 
 
-def working_downscale(h: int, w: int, max_side: int) -> int:
-    """Smallest power of two that brings the long side to max_side or below (big frames: motion at a reduced scale)."""
+def working_downscale(h: int, w: int, max_side: int, scale: float | None = None) -> int:
+    """Smallest power of two that brings the long side to max_side or below (big frames: motion at a
+    reduced scale); with an explicit `scale`, the power of two nearest 1 / scale."""
+    if scale is not None:
+        return 2 ** max(0, round(math.log2(1 / scale)))
     return 2 ** max(0, math.ceil(math.log2(max(h, w) / max_side))) if max(h, w) > max_side else 1
 
 
@@ -57,7 +61,7 @@ class ModelInterpolator(Interpolator):
         x0, x1 = frame0.to(self._device).float(), frame1.to(self._device).float()
         times = times.to(self._device)
         h, w = x0.shape[-2:]
-        ds = working_downscale(h, w, self.max_work_side) if self.uses_seed else 1
+        ds = working_downscale(h, w, self.max_work_side, self.motion_scale) if self.uses_seed else 1
         p0, size = pad_to_multiple(x0, self.multiple * ds)
         p1, _ = pad_to_multiple(x1, self.multiple * ds)
         work = (p0.shape[-2] // ds, p0.shape[-1] // ds)
@@ -73,17 +77,30 @@ class ModelInterpolator(Interpolator):
         out = torch.where(at1, x1.unsqueeze(1), out)
         return out
 
-    def interpolate_frames(self, frames0, frames1, times):
-        """On the CPU the ODE model's full-size warp and blend run in OpenCV on uint8 frames.
+    @property
+    def native_alpha(self) -> bool:
+        return self._fast_path
+
+    @property
+    def light_full_size(self) -> bool:
+        return self._fast_path
+
+    @property
+    def _fast_path(self) -> bool:
+        return self.arch == "ode" and self._device.type == "cpu"
+
+    def _frames(self, frames0, frames1, times):
+        """On the CPU the ODE model's full-size warp and blend run in OpenCV on integer frames.
 
         The network works at the reduced working scale either way; only the last stage
-        differs from the tensor path (by rounding), and it is several times faster.
+        differs from the tensor path (by rounding), and it is several times faster. An alpha
+        channel is warped and blended with the colour, along the same motion.
         """
-        if not (self.arch == "ode" and self._device.type == "cpu"):
-            return super().interpolate_frames(frames0, frames1, times)
-        b, h, w, _ = frames0.shape
+        if not self._fast_path:
+            return super()._frames(frames0, frames1, times)
+        b, h, w, c = frames0.shape
         times = normalize_times(times, b)
-        ds = working_downscale(h, w, self.max_work_side)
+        ds = working_downscale(h, w, self.max_work_side, self.motion_scale)
         m = self.multiple * ds
         ph, pw = (-h) % m, (-w) % m
         pad = lambda f: cv2.copyMakeBorder(f, 0, ph, 0, pw, cv2.BORDER_REPLICATE) if ph or pw else f
@@ -93,7 +110,8 @@ class ModelInterpolator(Interpolator):
         work = (H // ds, W // ds)
         # the working-scale copies are made in uint8 with OpenCV (area filter): much cheaper than in float
         shrink = lambda f: f if ds == 1 else cv2.resize(f, work[::-1], interpolation=cv2.INTER_AREA)
-        small0, small1 = np.stack([shrink(f) for f in full0]), np.stack([shrink(f) for f in full1])
+        small0 = np.stack([shrink(rgb8(f)) for f in full0])
+        small1 = np.stack([shrink(rgb8(f)) for f in full1])
         to_float = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)
         w0, w1 = to_float(small0), to_float(small1)
         seed = batch_seed(small0, small1, work)
@@ -103,9 +121,9 @@ class ModelInterpolator(Interpolator):
         ft0 = ft0.float().permute(0, 2, 3, 1).numpy()
         ft1 = ft1.float().permute(0, 2, 3, 1).numpy()
         weight0 = weight0[:, 0].numpy()
-        residual = residual.permute(0, 2, 3, 1).numpy() * 255
+        residual = residual.permute(0, 2, 3, 1).numpy()
         grid = pixel_grid(*work)
-        out = np.empty((b, times.shape[1], h, w, 3), np.uint8)
+        out = np.empty((b, times.shape[1], h, w, c), frames0.dtype)
         for i in range(b):
             for j, t in enumerate(times[i].tolist()):
                 k = i * times.shape[1] + j
@@ -117,7 +135,6 @@ class ModelInterpolator(Interpolator):
                 warped1 = cv2.remap(full1[i], upscale_map(grid + ft1[k], H, W), None, cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
                 weight = cv2.resize(weight0[k], (W, H), interpolation=cv2.INTER_LINEAR)
-                mixed = cv2.blendLinear(warped0, warped1, weight, 1.0 - weight)
                 detail = cv2.resize(residual[k], (W, H), interpolation=cv2.INTER_LINEAR)
-                out[i, j] = cv2.add(mixed, detail, dtype=cv2.CV_8U)[:h, :w]
+                out[i, j] = mix(warped0, warped1, weight, detail)[:h, :w]
         return out
