@@ -35,3 +35,13 @@ def test_ntsc_rates_stay_exact_over_an_hour():
 def test_bad_rate_requests_are_refused(factor, fps, message):
     with pytest.raises(ValueError, match=message):
         resolve_ratio(Fraction(24), factor, fps)
+
+
+def test_uneven_timestamps_place_each_output_frame_by_its_real_time():
+    from vfi.schedule import instants_between, times_between
+
+    # input frames at 0 and 2/30 s (one dropped between), output at 30 fps: frame 1 lies half-way
+    assert list(instants_between(Fraction(0), Fraction(2, 30), Fraction(30))) == [0, 1]
+    assert times_between(Fraction(0), Fraction(2, 30), Fraction(30)) == [0, Fraction(1, 2)]
+    # the constant-rate case is the same arithmetic in input-frame units
+    assert times_between(Fraction(3), Fraction(4), Fraction(5, 2)) == times_for_pair(3, Fraction(5, 2))
