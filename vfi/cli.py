@@ -84,6 +84,7 @@ def upsample(
     from .video import EncodeSettings, parse_fps_argument
 
     with user_errors():
+        _stop_cleanly_on_sigterm()
         if factor is None and fps is None:
             raise CliError("give --factor N (e.g. 2) or --fps F (e.g. 60)")
         if factor is not None and fps is not None:
@@ -104,6 +105,18 @@ def upsample(
                   f"{len(report.failed)} failed", highlight=False)
         if report.failed:
             raise CliError("failed: " + "; ".join(str(path.name) for path, _ in report.failed))
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """`kill` gets the same clean stop as Ctrl-C: temporaries removed, finished parts kept for --resume."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: bool) -> None:
