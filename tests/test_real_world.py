@@ -203,3 +203,18 @@ def test_full_disk_gives_a_clear_message_and_no_partial_file(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "file-size limit" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert leftovers(tmp_path, {"in.mkv"}) == []
+
+
+def test_a_stream_cut_mid_gop_is_read_from_its_first_whole_frame(tmp_path):
+    """Decoder errors before the first decodable frame (a capture cut mid-GOP) are not damage."""
+    whole = tmp_path / "gop.h264"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x128:r=24:d=3", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-x264-params", "keyint=12:repeat-headers=1", "-f", "h264", str(whole)],
+                   check=True)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.h264"
+    cut.write_bytes(data[len(data) // 7:])
+    out = tmp_path / "out.mp4"
+    result = vfi("upsample", cut, "-o", out, "-f", "2", "-m", "blend")
+    assert result.exit_code == 0, result.output
+    assert len(read_frames(out)) > 40

@@ -248,7 +248,8 @@ class FrameReader:
     8-bit sources give uint8, deeper ones uint16 (rgb48); `alpha=True` keeps a 4th channel
     where the source has one. `timed=True` yields TimedFrames with the real presentation
     times, so variable-frame-rate input is interpolated where its frames really are.
-    A decoding error stops the read with a VideoError instead of yielding damaged frames.
+    A decoding error after the first frame stops the read with a VideoError instead of
+    going on with damaged frames.
     """
 
     def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1,
@@ -260,26 +261,33 @@ class FrameReader:
         self.pix_fmt, self.channels, self.dtype = frame_layout(info, alpha)
         self._proc: Optional[subprocess.Popen] = None
         self._errors: list[str] = []
+        self._logged_frames = 0
         self._stamps: queue.Queue = queue.Queue()
         self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo when timed)
 
     def _command(self) -> list[str]:
         info = self.info
-        filters = ["-vf", "showinfo=checksum=0"] if self.timed else []
-        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info" if self.timed else "level+error",
-                "-xerror", *info.input_options, "-i", str(info.path), "-map", "0:v:0", "-fps_mode", "passthrough",
-                *filters, "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
+        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", *info.input_options,
+                "-i", str(info.path), "-map", "0:v:0", "-fps_mode", "passthrough", "-vf", "showinfo=checksum=0",
+                "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
 
     def _drain(self) -> None:
-        """Read ffmpeg's log: frame timestamps go to a queue, errors are kept for the message."""
+        """Read ffmpeg's log: frame timestamps go to a queue, errors are kept for the message.
+
+        Errors before the first decoded frame (a capture cut mid-GOP, leading junk) are
+        harmless and ignored; any error after it means damaged frames.
+        """
         for raw in self._proc.stderr:
             line = raw.decode(errors="replace").rstrip()
             if "[error]" in line or "[fatal]" in line:
-                self._errors.append(line.split("] ", 2)[-1] if "] " in line else line)
-            elif self.timed and "showinfo" in line:
+                if self._logged_frames:
+                    self._errors.append(line.split("] ", 2)[-1] if "] " in line else line)
+            elif "showinfo" in line:
                 match = _SHOWINFO.search(line)
                 if match:
-                    self._stamps.put((int(match.group(1)), int(match.group(2))))
+                    self._logged_frames += 1
+                    if self.timed:
+                        self._stamps.put((int(match.group(1)), int(match.group(2))))
                     continue
                 base = _TIME_BASE.search(line)
                 if base:
@@ -287,6 +295,11 @@ class FrameReader:
                     rate = Fraction(int(base.group(3)), max(1, int(base.group(4))))
                     self._grid = [tb, rate if rate > 0 else self.info.fps]
         self._stamps.put(None)
+
+    def _check(self, frames: int) -> None:
+        if self._errors:
+            raise VideoError(f"{self.info.path}: decoding failed after {frames} frame(s) "
+                             f"(damaged or truncated file?): {self._errors[-1]}")
 
     def _next_stamp(self) -> Optional[tuple[int, int]]:
         while True:
@@ -314,6 +327,7 @@ class FrameReader:
                     finished = True
                     break
                 image = np.frombuffer(buf, dtype=self.dtype).reshape(shape)
+                self._check(index)
                 item = image
                 if self.timed:
                     stamp = self._next_stamp()
@@ -334,10 +348,10 @@ class FrameReader:
             self.close()
         if finished:
             drain.join(timeout=5)
-            if self._proc.returncode not in (0, None) or self._errors:
-                detail = self._errors[-1] if self._errors else f"ffmpeg exit code {self._proc.returncode}"
+            self._check(index)
+            if self._proc.returncode not in (0, None):
                 raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
-                                 f"(damaged or truncated file?): {detail}")
+                                 f"(ffmpeg exit code {self._proc.returncode})")
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -1,7 +1,7 @@
 """The U-Net baseline: synthesises the frame at t from the two frames and a t channel, no motion model.
 
 It predicts a correction to the cross-fade, scaled by 4t(1-t) so that t = 0 and t = 1 give
-the inputs back exactly. The benchmark shows what explicit motion buys over this.
+the inputs back exactly; the correction starts at zero, so training begins from `blend`. The benchmark shows what explicit motion buys over this.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class UNetInterpolatorNet(nn.Module):
         for w_skip, w in zip(reversed(widths[:-1]), reversed(widths[1:])):
             self.up.append(nn.Sequential(conv(w + w_skip, w_skip), conv(w_skip, w_skip)))
         self.head = nn.Sequential(conv(widths[0] + 7, 16), nn.Conv2d(16, 3, 3, 1, 1))
+        # starts as the cross-fade exactly; training learns the correction
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed=None, times: torch.Tensor = None,
                 full0=None, full1=None) -> torch.Tensor:
