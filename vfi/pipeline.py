@@ -291,8 +291,8 @@ class UpsampleResult:
 
     @property
     def output_fps_rate(self) -> float:
-        """Output frames produced per wall-clock second, for the whole command."""
-        return self.stats.frames_out / max(self.seconds, 1e-9)
+        """Output frames produced per wall-clock second, for the whole command (resumed frames not counted)."""
+        return (self.stats.frames_out - self.resumed_frames) / max(self.seconds, 1e-9)
 
 
 class ResumableInterrupt(KeyboardInterrupt):
