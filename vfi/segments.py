@@ -140,7 +140,3 @@ class SegmentedOutput:
     def kept_parts(self) -> int:
         return len(self._finished_parts()) if self.folder.is_dir() else 0
 
-
-def clear_parts(output: Path) -> None:
-    remove_quietly(parts_folder(Path(output)))
-

@@ -223,10 +223,9 @@ class TimedFrame:
 
 def frame_layout(info: VideoInfo, alpha: bool = False) -> tuple[str, int, np.dtype]:
     """(ffmpeg rawvideo pix_fmt, channels, dtype) that carries the input without loss."""
-    alpha = alpha and info.has_alpha
-    if info.high_bit_depth:
-        return ("rgba64le", 4, np.dtype(np.uint16)) if alpha else ("rgb48le", 3, np.dtype(np.uint16))
-    return ("rgba", 4, np.dtype(np.uint8)) if alpha else ("rgb24", 3, np.dtype(np.uint8))
+    channels = 4 if alpha and info.has_alpha else 3
+    deep = info.high_bit_depth
+    return raw_pix_fmt(channels, deep), channels, np.dtype(np.uint16 if deep else np.uint8)
 
 
 _SHOWINFO = re.compile(r"n:\s*\d+\s+pts:\s*(-?\d+)\s+pts_time:\S+\s+duration:\s*(-?\d+)")
