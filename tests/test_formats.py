@@ -189,3 +189,28 @@ def test_motion_scale_option_is_honoured():
     fine = create("flow", scale=1.0).interpolate_frames(frames[0][None], frames[1][None], [0.5])
     coarse = create("flow", scale=0.25).interpolate_frames(frames[0][None], frames[1][None], [0.5])
     assert fine.shape == coarse.shape and not np.array_equal(fine, coarse)
+
+
+def test_png_sequence_into_a_video_file(tmp_path):
+    src = tmp_path / "frames"
+    src.mkdir()
+    for i, f in enumerate(moving_frames(6)):
+        write_image(src / f"{i + 1:05d}.png", f)
+    out = tmp_path / "out.mkv"
+    result = vfi("upsample", src / "%05d.png", "-o", out, "-f", "2", "--input-fps", "24", "--lossless")
+    assert result.exit_code == 0, result.output
+    frames = read_frames(out)
+    assert len(frames) == 12 and probe(out).fps == 48
+    assert np.array_equal(frames[2], moving_frames(6)[1])
+
+
+def test_interpolate_a_pair_of_different_bit_depths(tmp_path):
+    a, b = moving_frames(2)
+    write_image(tmp_path / "a.png", a)
+    write_image(tmp_path / "b.png", b.astype(np.uint16) * 257)
+    result = vfi("interpolate", tmp_path / "a.png", tmp_path / "b.png", "-m", "blend", "-o", tmp_path / "m_%d.png")
+    assert result.exit_code == 0, result.output
+    mid = read_image(tmp_path / "m_1.png")
+    assert mid.dtype == np.uint16
+    expected = (a.astype(np.float64) + b) / 2 * 257
+    assert np.abs(mid - expected).max() <= 257  # the blend of the two images, not of one with itself

@@ -182,9 +182,8 @@ def interpolate(
         a, b = read_image(frame0), read_image(frame1)
         if a.shape != b.shape:
             raise CliError(f"the images differ in size or channels: {a.shape} and {b.shape}")
-        if a.dtype != b.dtype:
-            b = b.astype(np.uint16) * 257 if a.dtype == np.uint16 else a.astype(np.uint16) * 257
-            a = a if a.dtype == np.uint16 else a.astype(np.uint16) * 257
+        if a.dtype != b.dtype:  # one 8-bit, one 16-bit image: work in 16 bits
+            a, b = (x if x.dtype == np.uint16 else x.astype(np.uint16) * 257 for x in (a, b))
         targets = [numbered(output, i + 1) for i in range(len(ts))]
         for target in targets:
             if not target.parent.is_dir():

@@ -10,7 +10,6 @@ import itertools
 import math
 import os
 import queue
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,9 +22,9 @@ import numpy as np
 from .interpolator import Interpolator
 from .scenes import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
 from .schedule import instants_between, resolve_ratio, times_between
-from .segments import SegmentedOutput, job_description, parts_folder
+from .segments import SegmentedOutput, WholeOutput, job_description, parts_folder
 from .video import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameReader, FrameWriter, TimedFrame,
-                    VideoError, VideoInfo, is_sequence_path, probe)
+                    VideoError, VideoInfo, is_sequence_path, probe, sequence_files)
 
 
 @dataclass
@@ -271,14 +270,6 @@ def check_paths(input_path: Path, output_path: Path, force: bool) -> None:
                          "(or an image sequence such as frames/%05d.png)")
 
 
-def sequence_files(pattern: Path) -> list[Path]:
-    """Files a printf pattern such as %05d.png would name, that exist now."""
-    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: r"\d{%s,}" % (m.group(1) or 1),
-                              re.escape(pattern.name).replace("%", "%")))
-    folder = pattern.parent if str(pattern.parent) else Path(".")
-    return [p for p in folder.iterdir() if regex.fullmatch(p.name)] if folder.is_dir() else []
-
-
 @dataclass
 class UpsampleResult:
     output: Path
@@ -338,16 +329,16 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
     layout = {"channels": reader.channels, "deep": info.high_bit_depth}
     started = time.perf_counter()
     if sequence_out:
-        writer = FrameWriter(output_path, info.width, info.height, out_fps, encode, **layout).open()
+        writer = WholeOutput(FrameWriter(output_path, info.width, info.height, out_fps, encode, **layout))
     else:
         job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}", rate=out_fps,
                               batch=batch_size, scenes=scene_threshold, encode=encode, dedup=dedup,
                               audio=keep_audio, **layout)
         writer = SegmentedOutput(output_path, info.width, info.height, out_fps, encode, job, resume, **layout)
-    skip = getattr(writer, "done", 0)
+    skip = writer.done
     stats = StreamStats()
     try:
-        if not getattr(writer, "complete", False):
+        if not writer.complete:
             frames = prefetch(reader, depth=2 * batch_size + 2)
             first_two = [f for _, f in zip(range(2), frames)]
             if len(first_two) < 2:
@@ -365,22 +356,15 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
                         on_frame(skip + stats.frames_out)
             finally:
                 background.close()
-        if sequence_out:
-            writer.finish()
-            note = None
-        else:
-            note = writer.finish(info if keep_audio else None)
+        note = writer.finish(info if keep_audio else None)
     except KeyboardInterrupt:
-        if sequence_out:
-            writer.abort()
-            raise
         writer.abort(keep_parts=True)
         if writer.kept_parts:
             raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
                                      "run the same command with --resume to continue") from None
         raise
     except BaseException:
-        writer.abort() if sequence_out else writer.abort(keep_parts=False)
+        writer.abort(keep_parts=False)
         raise
     stats.frames_out += skip
     return UpsampleResult(output_path, info.fps, out_fps, stats, time.perf_counter() - started, note, skip)

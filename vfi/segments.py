@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from .video import EncodeSettings, FrameWriter, VideoError, VideoInfo, join_parts, remove_quietly
+from .video import EncodeSettings, FrameWriter, VideoError, VideoInfo, join_parts, remove_quietly, sequence_files
 
 PART_FRAMES = 600
 JOB_FILE = "job.json"
@@ -27,10 +27,13 @@ def parts_folder(output: Path) -> Path:
 
 
 def job_description(info: VideoInfo, **settings) -> dict:
-    """What decides the output frames: the input (by size and modification time) and every setting."""
-    stat = info.path.stat()
-    return {"input": str(info.path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "part_frames": PART_FRAMES, **{k: str(v) for k, v in settings.items()}}
+    """What decides the output frames: the input (by size and modification time; for an image
+    sequence, of all its files) and every setting."""
+    files = sequence_files(info.path) if info.is_sequence else [info.path]
+    stats = [f.stat() for f in files]
+    return {"input": str(info.path.resolve()), "files": len(files), "size": sum(st.st_size for st in stats),
+            "mtime_ns": max(st.st_mtime_ns for st in stats), "part_frames": PART_FRAMES,
+            **{k: str(v) for k, v in settings.items()}}
 
 
 class SegmentedOutput:
@@ -139,4 +142,23 @@ class SegmentedOutput:
     @property
     def kept_parts(self) -> int:
         return len(self._finished_parts()) if self.folder.is_dir() else 0
+
+
+class WholeOutput:
+    """An image-sequence output, written in one go: the same face as SegmentedOutput, nothing to resume."""
+
+    done = 0
+    complete = False
+    kept_parts = 0
+
+    def __init__(self, writer: FrameWriter):
+        self.writer = writer.open()
+        self.write = self.writer.write
+
+    def finish(self, audio_from: Optional[VideoInfo]) -> Optional[str]:
+        self.writer.finish()
+        return None
+
+    def abort(self, keep_parts: bool) -> None:
+        self.writer.abort()
 

@@ -54,8 +54,10 @@ class Tiled(Interpolator):
         self.tile = tile
         self.name = inner.name
         self.description = inner.description
-        self.native_alpha = inner.native_alpha
-        self.native_deep = inner.native_deep
+
+    # what the wrapped interpolator can take may depend on its device: ask it each time
+    native_alpha = property(lambda self: self.inner.native_alpha)
+    native_deep = property(lambda self: self.inner.native_deep)
 
     @property
     def device(self):

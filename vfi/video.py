@@ -438,6 +438,14 @@ def is_sequence_path(path: Path) -> bool:
     return "%" in Path(path).name
 
 
+def sequence_files(pattern: Path) -> list[Path]:
+    """Files a printf pattern such as %05d.png would name, that exist now."""
+    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: r"\d{%s,}" % (m.group(1) or 1),
+                              re.escape(pattern.name).replace("%", "%")))
+    folder = pattern.parent if str(pattern.parent) else Path(".")
+    return [p for p in folder.iterdir() if regex.fullmatch(p.name)] if folder.is_dir() else []
+
+
 def _format_for(path: Path) -> Optional[str]:
     return CONTAINERS.get(path.suffix.lower())
 
@@ -458,8 +466,7 @@ def audio_copy_possible(source: Path, container: Optional[str]) -> bool:
     return subprocess.run(cmd, capture_output=True).returncode == 0
 
 
-def audio_args(source: Optional[VideoInfo], out_path: Path, input_index: int = 1
-               ) -> tuple[list[str], list[str], Optional[str]]:
+def audio_args(source: Optional[VideoInfo], out_path: Path) -> tuple[list[str], list[str], Optional[str]]:
     """Input and mapping arguments that carry the source's audio over, plus a note for the user.
 
     Audio is copied unchanged where the container holds it; otherwise it is re-encoded
@@ -469,7 +476,7 @@ def audio_args(source: Optional[VideoInfo], out_path: Path, input_index: int = 1
         return [], [], None
     container = _format_for(out_path)
     inputs = ["-i", str(source.path)]
-    maps = ["-map", f"{input_index}:a"]
+    maps = ["-map", "1:a"]
     if audio_copy_possible(source.path, container):
         return inputs, maps + ["-c:a", "copy"], None
     codec = "libopus" if container == "webm" else "aac"
@@ -528,8 +535,6 @@ class FrameWriter:
         return [*args, *container_args(self.path, self.settings.codec), str(self._tmp)]
 
     def open(self) -> "FrameWriter":
-        if not str(self.path.parent):
-            self.path = Path(".") / self.path
         target = self._target_args()
         a_inputs, a_maps, self.note = audio_args(self.audio_from, self.path)
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
