@@ -100,11 +100,16 @@ def alpha_centre(frame: np.ndarray) -> float:
     return float((a.sum(0) * np.arange(a.shape[1])).sum() / a.sum())
 
 
+def png_sequence(folder: Path, frames) -> Path:
+    """frames as folder/00001.png, 00002.png, ...; returns the folder."""
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        write_image(folder / f"{i + 1:05d}.png", f)
+    return folder
+
+
 def test_png_sequence_in_and_out_keeps_alpha_moving_with_the_colour(tmp_path):
-    src = tmp_path / "frames"
-    src.mkdir()
-    for i, f in enumerate(sprite_frames(6)):
-        write_image(src / f"{i + 1:05d}.png", f)
+    src = png_sequence(tmp_path / "frames", sprite_frames(6))
     out = tmp_path / "out"
     out.mkdir()
     result = vfi("upsample", src / "%05d.png", "-o", out / "%05d.png", "-f", "2", "-m", "flow", "--input-fps", "12")
@@ -192,10 +197,7 @@ def test_motion_scale_option_is_honoured():
 
 
 def test_png_sequence_into_a_video_file(tmp_path):
-    src = tmp_path / "frames"
-    src.mkdir()
-    for i, f in enumerate(moving_frames(6)):
-        write_image(src / f"{i + 1:05d}.png", f)
+    src = png_sequence(tmp_path / "frames", moving_frames(6))
     out = tmp_path / "out.mkv"
     result = vfi("upsample", src / "%05d.png", "-o", out, "-f", "2", "--input-fps", "24", "--lossless")
     assert result.exit_code == 0, result.output
