@@ -208,7 +208,7 @@ def train(
     factor: int = typer.Option(4, "--factor", "-k", min=2, help="Largest frame gap learned: windows of stride 2..k (targets at t = j/k)."),
     crop: Optional[int] = typer.Option(None, "--crop", min=32, help="Square training crop size in pixels (default: 128, or less for smaller frames)."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Crops per step."),
-    lr: float = typer.Option(1e-4, "--lr", min=0.0, help="Peak learning rate (cosine decay)."),
+    lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Peak learning rate (cosine decay); the best checkpoint is kept, so a high rate only costs wasted steps."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from a .resume file written beside an earlier OUTPUT."),
     photos: Optional[Path] = typer.Option(None, "--photos", help="Folder of photos for synthetic-motion samples (pretraining)."),

@@ -14,6 +14,7 @@ from .classic import FlowWarp
 from .data import ClipWindows, SyntheticMotion, load_photos
 from .interpolator import resolve_device
 from .models import ARCHITECTURES
+from .models.wrapper import MAX_WORK_SIDE
 from .registry import weights_dir
 from .train import TrainConfig, Trainer, score_samples
 
@@ -49,7 +50,7 @@ def validation_samples(clips: Sequence[ClipWindows], strides: Sequence[int], per
 
 def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: bool = False,
         steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
-        batch_size: int = 8, lr: float = 1e-4, device: str = "auto", resume: Optional[Path] = None,
+        batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, bf16: bool = False, quiet: bool = False,
         console: Optional[Console] = None) -> dict:
@@ -59,16 +60,21 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not output.parent.is_dir():
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
-    windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every) for clip in clips]
+    seeded = ARCHITECTURES[arch][2]
+    windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every,
+                           work_side=MAX_WORK_SIDE if seeded else None, seeded=seeded) for clip in clips]
     for clip, w in zip(clips, windows):
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
                              f"(windows need {factor + 1} frames)")
-    smallest = min(min(w.frames[0].shape[:2]) for w in windows)
+    seen = lambda w: (w.frames[0].shape[0] // w.shrink, w.frames[0].shape[1] // w.shrink)
+    smallest = min(min(seen(w)) for w in windows)
     crop = crop or min(128, smallest // 16 * 16)
     for clip, w in zip(clips, windows):
-        if min(w.frames[0].shape[:2]) < crop:
-            raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({w.frames[0].shape[1]}x{w.frames[0].shape[0]})")
+        h, wd = seen(w)
+        if min(h, wd) < crop:
+            shrunk = f", as the model sees it at 1/{w.shrink}" if w.shrink > 1 else ""
+            raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({wd}x{h}{shrunk})")
     rng = np.random.default_rng(seed)
     val = validation_samples(windows, (2,) if factor == 2 else (2, factor), VAL_WINDOWS_PER_CLIP, rng)
     if not val:

@@ -16,7 +16,7 @@ from .ode import blend_weights
 from .seed import batch_seed
 from .warp import resize
 
-
+MAX_WORK_SIDE = 640  # seeded models estimate motion with the long side at most this (a power-of-two shrink)
 
 
 def working_downscale(h: int, w: int, max_side: int, scale: float | None = None) -> int:
@@ -31,7 +31,7 @@ class ModelInterpolator(Interpolator):
     """A learned interpolator: half precision on CUDA, fp32 (or bf16 if asked) on the CPU."""
 
     def __init__(self, net: torch.nn.Module, arch: str, name: str, description: str = "",
-                 max_work_side: int = 640, cpu_dtype: torch.dtype = torch.float32):
+                 max_work_side: int = MAX_WORK_SIDE, cpu_dtype: torch.dtype = torch.float32):
         self.net = net.eval()
         self.arch = arch
         self.name = name
