@@ -17,7 +17,6 @@ import cv2
 import numpy as np
 import torch
 
-from .models.seed import dis_flows
 from .models.wrapper import working_downscale
 from .synthetic import Layer, Motion, Scene, random_texture
 from .video import FrameReader, probe
@@ -31,7 +30,6 @@ class Sample:
     frame1: np.ndarray
     target: np.ndarray
     t: float
-    seed: np.ndarray | None = None  # (4, h, w) float32 DIS flows 0->1, 1->0 in pixels, when known
 
 
 class ClipWindows:
@@ -41,19 +39,15 @@ class ClipWindows:
     validation: no training window touches a validation frame. With `work_side`, training
     crops come from frames shrunk as the model shrinks them before estimating motion (a
     1280x720 clip is seen at 640x360), so the model learns motion at the scale it meets it.
-    With `seeded`, each sample carries the DIS flows of the whole (shrunk) frames, cropped
-    with them: the flows a seeded model gets when it interpolates the whole frame, not the
-    poorer ones DIS finds inside a small crop.
     """
 
     def __init__(self, path: str | Path, max_frames: int = 400, strides: Sequence[int] = (2, 4, 8),
-                 holdout_every: int = 0, work_side: int | None = None, seeded: bool = False):
+                 holdout_every: int = 0, work_side: int | None = None):
         self.path = Path(path)
         self.frames = list(FrameReader(probe(path), max_frames=max_frames))
         n = len(self.frames)
         h, w = self.frames[0].shape[:2] if n else (0, 0)
         self.shrink = working_downscale(h, w, work_side) if work_side and n else 1
-        self.seeded = seeded
         self.strides = [k for k in strides if k < n]
         if not self.strides:
             raise ValueError(f"{path}: {n} frame(s) are too few for a window of {min(strides)} frames apart")
@@ -85,10 +79,7 @@ class ClipWindows:
         k = int(rng.choice(self.strides))
         starts = self.train_starts(k)
         i = starts[int(rng.integers(len(starts)))]
-        s = shrink_sample(self.window(i, k, int(rng.integers(1, k))), self.shrink)
-        if self.seeded:
-            s.seed = dis_flows(s.frame0, s.frame1, s.frame0.shape[:2])
-        return random_crop(s, crop, rng)
+        return random_crop(shrink_sample(self.window(i, k, int(rng.integers(1, k))), self.shrink), crop, rng)
 
 
 def shrink_sample(s: Sample, factor: int) -> Sample:
@@ -97,7 +88,6 @@ def shrink_sample(s: Sample, factor: int) -> Sample:
         return s
     h, w = s.frame0.shape[0] // factor, s.frame0.shape[1] // factor
     small = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
-    assert s.seed is None, "shrink before seeding"
     return Sample(small(s.frame0), small(s.frame1), small(s.target), s.t)
 
 
@@ -106,45 +96,30 @@ def random_crop(s: Sample, crop: int, rng: np.random.Generator) -> Sample:
     ch, cw = min(crop, h), min(crop, w)
     y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
     cut = lambda f: f[y:y + ch, x:x + cw]
-    seed = None if s.seed is None else s.seed[:, y:y + ch, x:x + cw]
-    out = Sample(cut(s.frame0), cut(s.frame1), cut(s.target), s.t, seed)
+    out = Sample(cut(s.frame0), cut(s.frame1), cut(s.target), s.t)
     if (ch, cw) != (crop, crop):  # small clips: scale up to the crop size
         up = lambda f: cv2.resize(f, (crop, crop), interpolation=cv2.INTER_LINEAR)
-        if seed is not None:
-            gain = np.array([crop / cw, crop / ch] * 2, np.float32)[:, None, None]
-            seed = np.stack([up(c) for c in seed]) * gain
-        out = Sample(up(out.frame0), up(out.frame1), up(out.target), s.t, seed)
+        out = Sample(up(out.frame0), up(out.frame1), up(out.target), s.t)
     return out
 
 
 def augment(s: Sample, rng: np.random.Generator) -> Sample:
-    """Flips, transposes and time reversal: motion statistics are symmetric under all of them.
-
-    A seed (flows x0, y0, x1, y1) is carried along: a flip negates one component, a transpose
-    swaps them, time reversal swaps the two flows.
-    """
+    """Flips, transposes and time reversal: motion statistics are symmetric under all of them."""
     frames = [s.frame0, s.frame1, s.target]
-    seed = s.seed
-    sign = lambda chans: np.array([-1 if c in chans else 1 for c in range(4)], np.float32)[:, None, None]
     if rng.random() < 0.5:
         frames = [f[:, ::-1] for f in frames]
-        seed = None if seed is None else seed[:, :, ::-1] * sign((0, 2))
     if rng.random() < 0.5:
         frames = [f[::-1] for f in frames]
-        seed = None if seed is None else seed[:, ::-1] * sign((1, 3))
     if rng.random() < 0.5:
         frames = [f.transpose(1, 0, 2) for f in frames]
-        seed = None if seed is None else seed.transpose(0, 2, 1)[[1, 0, 3, 2]]
     t = s.t
     if rng.random() < 0.5:
         frames = [frames[1], frames[0], frames[2]]
-        seed = None if seed is None else seed[[2, 3, 0, 1]]
         t = 1 - t
     if rng.random() < 0.5:
         perm = rng.permutation(3)
         frames = [f[..., perm] for f in frames]
-    seed = None if seed is None else np.ascontiguousarray(seed, np.float32)
-    return Sample(*[np.ascontiguousarray(f) for f in frames], t, seed)
+    return Sample(*[np.ascontiguousarray(f) for f in frames], t)
 
 
 def load_photos(folder: str | Path, max_side: int = 1024, limit: int = 200) -> list[np.ndarray]:

@@ -60,9 +60,9 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not output.parent.is_dir():
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
-    seeded = ARCHITECTURES[arch][2]
+    work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
     windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every,
-                           work_side=MAX_WORK_SIDE if seeded else None, seeded=seeded) for clip in clips]
+                           work_side=work_side) for clip in clips]
     for clip, w in zip(clips, windows):
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "

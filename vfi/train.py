@@ -21,7 +21,7 @@ from .metrics import psnr
 from .data import ClipWindows, Sample, SyntheticMotion, augment, to_batch
 from .models import ARCHITECTURES, build_network
 from .models.checkpoint import load_network, read_checkpoint, save_checkpoint
-from .models.seed import dis_flows
+from .models.seed import batch_seed
 
 
 @dataclass
@@ -147,11 +147,7 @@ class Trainer:
 
     def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         f0, f1, target, times, u0, u1 = to_batch(samples)
-        seed = None
-        if self.uses_seed:  # whole-frame flows where the sample brought them, else DIS on the crop
-            size = f0.shape[-2:]
-            seed = torch.from_numpy(np.stack([s.seed if s.seed is not None else dis_flows(a, b, size)
-                                              for s, a, b in zip(samples, u0, u1)]))
+        seed = batch_seed(u0, u1, f0.shape[-2:]) if self.uses_seed else None
         dev = self.device
         to = lambda x: None if x is None else x.to(dev)
         autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if dev.type == "cpu" else torch.float16,
