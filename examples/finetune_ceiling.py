@@ -44,7 +44,7 @@ work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
 clip = ClipWindows(args.clip, strides=(2,), holdout_every=args.holdout_every, work_side=work_side)
 val = validation_samples([clip], (2,), VAL_WINDOWS_PER_CLIP, np.random.default_rng(0))
 windows = HeldOutWindows(val, clip.shrink)
-crop = min(128, min(windows.samples[0].frame0.shape[:2]) // 16 * 16)  # as `vfi train` picks it
+crop = min(128, min(clip.seen_size) // 16 * 16)  # as `vfi train` picks it
 config = TrainConfig(arch=arch, init=init, minutes=args.minutes, crop=crop, lr=args.lr, synthetic_fraction=0.0,
                      val_every=100)
 trainer = Trainer(config, [windows], None, val, args.output)

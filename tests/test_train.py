@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -105,9 +107,6 @@ def test_bad_input_gives_one_line(tiny_clip, tmp_path, make_args, message):
 
 def test_training_crops_of_big_clips_come_at_the_models_working_scale(tiny_clip):
     """A seeded model sees a big clip shrunk before it estimates motion: training must see the same."""
-    import cv2
-    import numpy as np
-
     full = ClipWindows(tiny_clip, strides=(2,))
     shrunk = ClipWindows(tiny_clip, strides=(2,), work_side=40)  # 80x64 frames -> seen at 40x32
     assert (full.shrink, shrunk.shrink) == (1, 2)
@@ -116,4 +115,3 @@ def test_training_crops_of_big_clips_come_at_the_models_working_scale(tiny_clip)
     # the crop is a 32x32 window of some shrunk frame (a crop of the full-size frame would not be)
     found = any(np.array_equal(crop.frame0, c[:, x:x + 32]) for c in candidates for x in range(9))
     assert found
-

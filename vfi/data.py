@@ -81,6 +81,12 @@ class ClipWindows:
         i = starts[int(rng.integers(len(starts)))]
         return random_crop(shrink_sample(self.window(i, k, int(rng.integers(1, k))), self.shrink), crop, rng)
 
+    @property
+    def seen_size(self) -> tuple[int, int]:
+        """(h, w) of the frames training crops are cut from."""
+        h, w = self.frames[0].shape[:2]
+        return h // self.shrink, w // self.shrink
+
 
 def shrink_sample(s: Sample, factor: int) -> Sample:
     """All three frames made `factor` times smaller (area filter), as a seeded model shrinks big frames."""

@@ -67,11 +67,10 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
                              f"(windows need {factor + 1} frames)")
-    seen = lambda w: (w.frames[0].shape[0] // w.shrink, w.frames[0].shape[1] // w.shrink)
-    smallest = min(min(seen(w)) for w in windows)
+    smallest = min(min(w.seen_size) for w in windows)
     crop = crop or min(128, smallest // 16 * 16)
     for clip, w in zip(clips, windows):
-        h, wd = seen(w)
+        h, wd = w.seen_size
         if min(h, wd) < crop:
             shrunk = f", as the model sees it at 1/{w.shrink}" if w.shrink > 1 else ""
             raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({wd}x{h}{shrunk})")
