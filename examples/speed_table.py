@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from vfi.synthetic import make_scene
 from vfi.video import EncodeSettings, read_frames, write_video
 
@@ -24,6 +26,9 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--frames", type=int, default=60, help="input frames per clip")
 parser.add_argument("--methods", default="dup,blend,mci,flow,unet,ode")
 parser.add_argument("--sizes", default="1280x720,640x360")
+parser.add_argument("--factors", default="2,4")
+parser.add_argument("--batch-size", type=int, default=4, help="frame pairs per batch (upsample's -b)")
+parser.add_argument("--device", default="auto", help="upsample's --device: auto, cpu or cuda")
 args = parser.parse_args()
 
 methods = args.methods.split(",")
@@ -33,21 +38,23 @@ with tempfile.TemporaryDirectory() as tmp:
         w, h = map(int, size.split("x"))
         clip = Path(tmp) / f"clip_{h}p.mp4"
         write_video(clip, make_scene("occlusion", h, w, seed=1).clip(args.frames), 30, EncodeSettings(crf=18, preset="fast"))
-        for factor in (2, 4):
+        for factor in map(int, args.factors.split(",")):
             cells = []
             for method in methods:
                 out = Path(tmp) / "out.mp4"
                 start = time.perf_counter()
                 run = subprocess.run([sys.executable, "-m", "vfi", "upsample", str(clip), "-o", str(out), "--factor",
-                                      str(factor), "-m", method, "--force"], check=True, capture_output=True, text=True)
+                                      str(factor), "-m", method, "--force",
+                                      "-b", str(args.batch_size), "--device", args.device], check=True, capture_output=True, text=True)
                 seconds = time.perf_counter() - start
                 frames = len(read_frames(out))
                 pipeline = float(re.search(r"([\d.]+) output fps", run.stderr).group(1))
                 cells.append(f"{pipeline:.1f} ({frames / seconds:.1f})")
             rows.append(f"| {h}p | x{factor} | " + " | ".join(cells) + " |")
 
-print(f"Output frames per second of `vfi upsample` (libx264 medium, {args.frames} input frames at 30 fps), CPU: "
-      f"pipeline (wall, process start included)\n")
+device = "CUDA (float16)" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "CPU"
+print(f"Output frames per second of `vfi upsample` (libx264 medium, {args.frames} input frames at 30 fps, "
+      f"batch {args.batch_size}), {device}: pipeline (wall, process start included)\n")
 print("| clip | factor | " + " | ".join(methods) + " |")
 print("|---|---|" + "---|" * len(methods))
 print("\n".join(rows))

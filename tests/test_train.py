@@ -115,3 +115,26 @@ def test_training_crops_of_big_clips_come_at_the_models_working_scale(tiny_clip)
     # the crop is a 32x32 window of some shrunk frame (a crop of the full-size frame would not be)
     found = any(np.array_equal(crop.frame0, c[:, x:x + 32]) for c in candidates for x in range(9))
     assert found
+
+
+def test_worker_processes_draw_repeatable_seeded_batches(tiny_clip, tmp_path):
+    """--workers moves sampling (and DIS seeds) into other processes; the same run draws the same batches."""
+    windows = ClipWindows(tiny_clip, strides=(2,), holdout_every=10)
+
+    def first_batches(n):
+        config = TrainConfig(arch="ode", steps=10, crop=48, batch_size=2, workers=2, val_every=1000)
+        trainer = Trainer(config, [windows], None, [], tmp_path / "m.pt")
+        return [trainer.next_batch() for _ in range(n)]
+
+    a, b = first_batches(3), first_batches(3)
+    assert all(torch.equal(x.target, y.target) and torch.equal(x.seed, y.seed) for x, y in zip(a, b))
+    assert not torch.equal(a[0].target, a[1].target)  # the two workers do not repeat each other
+    assert a[0].seed.shape == (2, 4, 48, 48)
+
+
+def test_training_with_workers_finishes_and_checkpoints(tiny_clip, tmp_path):
+    ckpt = tmp_path / "w.pt"
+    result = vfi("train", tiny_clip, "-o", ckpt, "--steps", "3", "--crop", "48", "-b", "2", "--factor", "2",
+                 "--val-every", "3", "--workers", "2", "--model", "unet", "--from-scratch", "-q")
+    assert result.exit_code == 0, result.output
+    assert read_checkpoint(ckpt.with_name("w.pt.resume"))["train_state"]["step"] == 3

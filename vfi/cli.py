@@ -218,6 +218,7 @@ def train(
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Processes that draw training samples (0: the training process itself); use several when a GPU does the steps."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Log lines instead of a progress bar."),
 ):
     """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""
@@ -230,7 +231,7 @@ def train(
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
             synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every,
-            seed=seed, bf16=bf16, quiet=quiet, console=err)
+            seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err)
 
 
 BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.

@@ -52,7 +52,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
-        val_every: int = 100, seed: int = 0, bf16: bool = False, quiet: bool = False,
+        val_every: int = 100, seed: int = 0, bf16: bool = False, workers: int = 0, quiet: bool = False,
         console: Optional[Console] = None) -> dict:
     console = console or Console(stderr=True)
     arch, init = base_checkpoint(model, from_scratch)
@@ -81,7 +81,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     synth = SyntheticMotion(load_photos(photos) if photos else []) if synthetic > 0 else None
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
                          crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
-                         val_every=val_every, device=resolve_device(device), bf16=bf16)
+                         val_every=val_every, device=resolve_device(device), bf16=bf16, workers=workers)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
     trainer = Trainer(config, windows, synth, val, output, meta)

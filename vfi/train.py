@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from .metrics import psnr
-from .data import ClipWindows, Sample, SyntheticMotion, augment, to_batch
+from .batches import Batch, SampleMix, worker_batches
+from .data import ClipWindows, Sample, SyntheticMotion
 from .models import ARCHITECTURES, build_network
 from .models.checkpoint import load_network, read_checkpoint, save_checkpoint
-from .models.seed import batch_seed
 
 
 @dataclass
@@ -39,6 +39,7 @@ class TrainConfig:
     bf16: bool = False  # bf16 autocast measured no faster than fp32 on this CPU (see model cards)
     device: str = "cpu"
     census_weight: float = 0.1
+    workers: int = 0  # processes drawing batches (0: this one); worth it when a GPU does the steps
 
     def budget_fraction(self, step: int, elapsed: float) -> float:
         """How far through the run we are, by steps or by wall time, for the LR schedule."""
@@ -87,8 +88,6 @@ class Trainer:
     def __init__(self, config: TrainConfig, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion],
                  val_samples: Sequence[Sample], out: str | Path, meta: Optional[dict] = None):
         self.config = config
-        self.clips = list(clips)
-        self.synthetic = synthetic
         self.val_samples = list(val_samples)
         self.out = Path(out)
         self.resume_path = self.out.with_name(self.out.name + ".resume")
@@ -104,7 +103,8 @@ class Trainer:
             self.net = build_network(config.arch)
         self.device = torch.device(config.device)
         self.net.to(self.device)
-        self.uses_seed = ARCHITECTURES[config.arch][2]
+        self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch][2])
+        self._batches = None  # the worker stream, started at the first step (after any resume)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
         self.step = 0
         self.elapsed = 0.0
@@ -127,6 +127,7 @@ class Trainer:
         self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
         self.history = list(state["history"])
         self.rng = np.random.default_rng([self.config.seed, self.step])
+        self._batches = None
         torch.manual_seed(self.config.seed + self.step)
 
     def save_best(self, score: float) -> None:
@@ -136,25 +137,27 @@ class Trainer:
 
     # -- data ----------------------------------------------------------------------------
     def draw(self) -> Sample:
+        return self.mix.draw(self.rng)
+
+    def next_batch(self) -> Batch:
         c = self.config
-        use_synth = self.synthetic is not None and (not self.clips or self.rng.random() < c.synthetic_fraction)
-        if use_synth:
-            s = self.synthetic.sample(self.rng, c.crop)
-        else:
-            clip = self.clips[int(self.rng.integers(len(self.clips)))]
-            s = clip.sample(self.rng, c.crop)
-        return augment(s, self.rng)
+        if not c.workers:
+            return self.mix.batch(self.rng, c.batch_size)
+        if self._batches is None:
+            self._batches = worker_batches(self.mix, c.batch_size, c.workers, c.seed, self.step)
+        return next(self._batches)
 
     def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
-        f0, f1, target, times, u0, u1 = to_batch(samples)
-        seed = batch_seed(u0, u1, f0.shape[-2:]) if self.uses_seed else None
+        return self.forward_batch(self.mix.collate(samples))
+
+    def forward_batch(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         dev = self.device
-        to = lambda x: None if x is None else x.to(dev)
+        to = lambda x: None if x is None else x.to(dev, non_blocking=True)
         autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if dev.type == "cpu" else torch.float16,
                                   enabled=self.config.bf16)
         with autocast:
-            pred = self.net(to(f0), to(f1), to(seed), to(times))[:, 0]
-        return pred.float(), to(target)
+            pred = self.net(to(batch.frame0), to(batch.frame1), to(batch.seed), to(batch.times))[:, 0]
+        return pred.float(), to(batch.target)
 
     # -- loop --------------------------------------------------------------------------
     def interpolator(self):
@@ -174,7 +177,7 @@ class Trainer:
         lr = c.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         for group in self.opt.param_groups:
             group["lr"] = lr
-        pred, target = self.forward([self.draw() for _ in range(c.batch_size)])
+        pred, target = self.forward_batch(self.next_batch())
         loss = charbonnier(pred, target) + c.census_weight * census(pred, target)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -220,4 +223,6 @@ class Trainer:
         except KeyboardInterrupt:
             self.save_resume()
             raise
+        finally:
+            self._batches = None  # stops the worker processes
         return {"steps": self.step, "best_val_psnr": self.best, "history": self.history, "seconds": self.elapsed}
