@@ -218,7 +218,7 @@ def train(
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
-    workers: int = typer.Option(0, "--workers", min=0, help="Processes that draw training samples (0: the training process itself); use several when a GPU does the steps."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Processes that draw training samples (0: the training process itself). Default: 6 when training on CUDA, else 0."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Log lines instead of a progress bar."),
 ):
     """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""

@@ -19,6 +19,7 @@ from .registry import weights_dir
 from .train import TrainConfig, Trainer, score_samples
 
 VAL_WINDOWS_PER_CLIP = 12
+GPU_WORKERS = 6  # default sample-drawing processes when training on CUDA (a fixed number: runs repeat)
 
 
 def base_checkpoint(model: str, from_scratch: bool) -> tuple[str, Optional[str]]:
@@ -52,7 +53,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
-        val_every: int = 100, seed: int = 0, bf16: bool = False, workers: int = 0, quiet: bool = False,
+        val_every: int = 100, seed: int = 0, bf16: bool = False, workers: Optional[int] = None, quiet: bool = False,
         console: Optional[Console] = None) -> dict:
     console = console or Console(stderr=True)
     arch, init = base_checkpoint(model, from_scratch)
@@ -79,9 +80,12 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not val:
         raise ValueError("the clips are too short to hold out validation frames; give a longer clip or a smaller --factor")
     synth = SyntheticMotion(load_photos(photos) if photos else []) if synthetic > 0 else None
+    dev = resolve_device(device)
+    if workers is None:  # a GPU outpaces one core drawing samples; the CPU does both jobs itself
+        workers = GPU_WORKERS if dev == "cuda" else 0
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
                          crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
-                         val_every=val_every, device=resolve_device(device), bf16=bf16, workers=workers)
+                         val_every=val_every, device=dev, bf16=bf16, workers=workers)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
     trainer = Trainer(config, windows, synth, val, output, meta)
