@@ -1,12 +1,13 @@
 """Measure `vfi upsample` end to end (decode + interpolate + encode) for every interpolator.
 
-Makes a 720p and a 360p synthetic clip, runs the whole command for x2 and x4 with each
-method, and prints a Markdown table of output frames per second: "pipeline" is the rate the
-command reports in its summary (probe to finished file), "wall" also counts the process
-start (Python and torch imports). `dup` is the floor set by decoding and encoding alone.
+Makes synthetic clips (720p and 360p by default), runs the whole command (x2 and x4 by
+default) with each method, and prints a Markdown table of output frames per second:
+"pipeline" is the rate the command reports in its summary (probe to finished file), "wall"
+also counts the process start (Python and torch imports). `dup` is the floor set by decoding and encoding alone.
 All rows come from the same run on the same machine.
 
     python examples/speed_table.py [--frames 60] [--methods dup,blend,mci,flow,unet,ode]
+        [--sizes 1280x720,640x360] [--factors 2,4] [--batch-size 4] [--device auto|cpu|cuda]
 """
 
 import argparse
