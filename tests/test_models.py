@@ -107,3 +107,18 @@ def test_ode_cpu_fast_path_matches_the_tensor_path(models):
     reference = Interpolator.interpolate_frames(models["ode"], a[None], b[None], [0.3, 0.5])
     for j in range(2):
         assert psnr(fast[0, j], reference[0, j]) > 45
+
+
+def test_motion_seeds_can_be_computed_from_several_threads_at_once():
+    """One DIS instance shared by two threads crashes the process; each thread must get its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vfi.models.seed import dis_flows
+    from vfi.synthetic import make_scene
+
+    scene = make_scene("occlusion", 180, 320, seed=1)
+    a, b = scene.render(0.0), scene.render(1.0)
+    alone = dis_flows(a, b, (180, 320))
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda _: dis_flows(a, b, (180, 320)), range(16)))
+    assert all(np.array_equal(f, alone) for f in together)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import torch
 
-_DIS = {}
+_PER_THREAD = threading.local()
 
 
 def _dis(preset: int):
-    if preset not in _DIS:
-        _DIS[preset] = cv2.DISOpticalFlow_create(preset)
-    return _DIS[preset]
+    """One DIS instance per preset and thread: an instance used by two threads at once crashes."""
+    cache = _PER_THREAD.__dict__.setdefault("dis", {})
+    if preset not in cache:
+        cache[preset] = cv2.DISOpticalFlow_create(preset)
+    return cache[preset]
 
 
 def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int],
