@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from vfi.data import ClipWindows, random_crop, shrink_sample
-from vfi.fit import VAL_WINDOWS_PER_CLIP, base_checkpoint, validation_samples
+from vfi.fit import VAL_WINDOWS_PER_CLIP, base_checkpoint, default_crop, validation_samples
 from vfi.models import ARCHITECTURES
 from vfi.models.wrapper import MAX_WORK_SIDE
 from vfi.train import TrainConfig, Trainer
@@ -44,7 +44,7 @@ work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
 clip = ClipWindows(args.clip, strides=(2,), holdout_every=args.holdout_every, work_side=work_side)
 val = validation_samples([clip], (2,), VAL_WINDOWS_PER_CLIP, np.random.default_rng(0))
 windows = HeldOutWindows(val, clip.shrink)
-crop = min(128, min(clip.seen_size) // 16 * 16)  # as `vfi train` picks it
+crop = default_crop([clip])  # as `vfi train` picks it
 config = TrainConfig(arch=arch, init=init, minutes=args.minutes, crop=crop, lr=args.lr, synthetic_fraction=0.0,
                      val_every=100)
 trainer = Trainer(config, [windows], None, val, args.output)

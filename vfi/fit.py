@@ -49,6 +49,11 @@ def validation_samples(clips: Sequence[ClipWindows], strides: Sequence[int], per
     return samples
 
 
+def default_crop(windows: Sequence[ClipWindows]) -> int:
+    """128 px, or the largest multiple of 16 that fits every clip as the model sees it."""
+    return min(128, min(min(w.seen_size) for w in windows) // 16 * 16)
+
+
 def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: bool = False,
         steps: Optional[int] = None, minutes: Optional[float] = None, factor: int = 4, crop: Optional[int] = None,
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
@@ -68,8 +73,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
                              f"(windows need {factor + 1} frames)")
-    smallest = min(min(w.seen_size) for w in windows)
-    crop = crop or min(128, smallest // 16 * 16)
+    crop = crop or default_crop(windows)
     for clip, w in zip(clips, windows):
         h, wd = w.seen_size
         if min(h, wd) < crop:
