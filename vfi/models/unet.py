@@ -74,5 +74,5 @@ class UNetInterpolatorNet(nn.Module):
             y = stage(torch.cat([upsample2(y, skip.shape[-2:]), skip], 1))
         y = self.head(torch.cat([upsample2(y, (h, w)), x], 1))
         blend = (1 - t) * f0 + t * f1
-        gate = change_gate(f0, f1, self.config.change_window, self.config.change_levels)
+        gate = rep(change_gate(frame0, frame1, self.config.change_window, self.config.change_levels))  # once per pair
         return (blend + 4 * t * (1 - t) * gate * y).view(b, n, 3, h, w)
