@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vfi.models import build_network
-from vfi.models.checkpoint import CheckpointError, load_interpolator, load_network, save_checkpoint
+from vfi.models.checkpoint import CheckpointError, grow_checkpoint, load_interpolator, load_network, save_checkpoint
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -49,3 +49,24 @@ def test_not_a_checkpoint(tmp_path):
         load_interpolator(path)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_interpolator(tmp_path / "missing.pt")
+
+
+def test_a_grown_network_starts_out_computing_what_its_source_did(tmp_path):
+    torch.manual_seed(0)
+    source = build_network("ode")
+    for p in source.parameters():  # loud weights everywhere, so a stray difference would show
+        p.data.normal_(0, 0.05)
+    path = save_checkpoint(tmp_path / "src.pt", source, "ode")
+    grown, payload = load_network(grow_checkpoint(path, tmp_path / "grown.pt", corr_radius=2))
+    assert payload["config"]["corr_radius"] == 2 and grown.corr_head is not None
+    f0, f1 = torch.rand(1, 3, 32, 48), torch.rand(1, 3, 32, 48)
+    seed, times = torch.randn(1, 4, 32, 48) * 2, torch.tensor([[0.25, 0.5]])
+    with torch.no_grad():
+        assert torch.equal(source(f0, f1, seed, times), grown(f0, f1, seed, times))
+
+
+def test_growing_refuses_changes_that_reshape_existing_weights(tmp_path):
+    path = save_checkpoint(tmp_path / "src.pt", build_network("ode"), "ode")
+    with pytest.raises(CheckpointError, match="does not only add parts"):
+        grow_checkpoint(path, tmp_path / "grown.pt", hidden=8)
+    assert not (tmp_path / "grown.pt").exists()

@@ -105,6 +105,19 @@ def test_bad_input_gives_one_line(tiny_clip, tmp_path, make_args, message):
     assert message in result.output and "Traceback" not in result.output
 
 
+def test_a_validation_clip_is_never_trained_on_and_the_training_clips_are_used_whole(tiny_clip, tmp_path):
+    other = make_clip(tmp_path / "other.mp4", moving_frames(30, h=64, w=80, seed=3, scene="occlusion"))
+    val = ClipWindows(other, strides=(2, 4), validation_only=True)
+    assert val.train_starts(2) == [] and val.train_starts(4) == []
+    assert len(val.val_windows(2)) == 14  # every window of stride 2 in 30 frames, one frame each
+    result = vfi("train", tiny_clip, "-o", tmp_path / "m.pt", "--val-clip", other, "--steps", "1", "-q",
+                 "--model", "unet", "--from-scratch", "--crop", "48")
+    assert result.exit_code == 0, result.output
+    assert "validation: 12 held-out frames" in result.output  # 12 windows drawn from `other` alone
+    result = vfi("train", tiny_clip, "-o", tmp_path / "m.pt", "--val-clip", tiny_clip, "--steps", "1", "-q")
+    assert result.exit_code == 1 and "both trained on and used as a --val-clip" in result.output
+
+
 def test_training_crops_of_big_clips_come_at_the_models_working_scale(tiny_clip):
     """A seeded model sees a big clip shrunk before it estimates motion: training must see the same."""
     full = ClipWindows(tiny_clip, strides=(2,))

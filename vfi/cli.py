@@ -215,6 +215,7 @@ def train(
     synthetic: float = typer.Option(0.0, "--synthetic", min=0.0, max=1.0, help="Fraction of samples drawn from synthetic motion."),
     max_frames: int = typer.Option(400, "--max-frames", min=3, help="Frames kept in memory per clip (a bounded cache)."),
     holdout_every: int = typer.Option(10, "--holdout-every", min=2, help="Every n-th chunk of each clip is held out for validation."),
+    val_clips: List[Path] = typer.Option([], "--val-clip", help="Validate on this whole clip instead of held-out chunks of the training clips (repeatable): judges unseen scenes."),
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
@@ -225,13 +226,15 @@ def train(
     from .fit import fit
 
     with user_errors():
-        for clip in clips:
+        for clip in [*clips, *val_clips]:
             if clip.resolve() == output.resolve():
                 raise CliError(f"{output}: the checkpoint would overwrite an input clip")
+        if set(map(Path.resolve, clips)) & set(map(Path.resolve, val_clips)):
+            raise CliError("a clip cannot be both trained on and used as a --val-clip")
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
             synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every,
-            seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err)
+            seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err, val_clips=val_clips)
 
 
 BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.

@@ -39,10 +39,11 @@ class ClipWindows:
     validation: no training window touches a validation frame. With `work_side`, training
     crops come from frames shrunk as the model shrinks them before estimating motion (a
     1280x720 clip is seen at 640x360), so the model learns motion at the scale it meets it.
+    A `validation_only` clip gives validation windows only: a scene training never saw.
     """
 
     def __init__(self, path: str | Path, max_frames: int = 400, strides: Sequence[int] = (2, 4, 8),
-                 holdout_every: int = 0, work_side: int | None = None):
+                 holdout_every: int = 0, work_side: int | None = None, validation_only: bool = False):
         self.path = Path(path)
         self.frames = list(FrameReader(probe(path), max_frames=max_frames))
         n = len(self.frames)
@@ -59,7 +60,8 @@ class ClipWindows:
             for c in range(chunks):
                 if c % holdout_every == holdout_every - 1 or (chunks < holdout_every and c == chunks - 1):
                     self.is_val[c * chunk:(c + 1) * chunk] = True
-            self._starts.clear()
+        if validation_only:
+            self.is_val[:] = True
         self.strides = [k for k in self.strides if self.train_starts(k)] or self.strides
 
     def train_starts(self, k: int) -> list[int]:

@@ -59,7 +59,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, bf16: bool = False, workers: Optional[int] = None, quiet: bool = False,
-        console: Optional[Console] = None) -> dict:
+        console: Optional[Console] = None, val_clips: Sequence[Path] = ()) -> dict:
     console = console or Console(stderr=True)
     arch, init = base_checkpoint(model, from_scratch)
     output = Path(output)
@@ -67,8 +67,11 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
     work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
-    windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, holdout_every=holdout_every,
-                           work_side=work_side) for clip in clips]
+    # whole validation clips judge generalisation to unseen scenes; the training clips are then used in full
+    windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
+                           holdout_every=0 if val_clips else holdout_every) for clip in clips]
+    val_windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
+                               validation_only=True) for clip in val_clips]
     for clip, w in zip(clips, windows):
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
@@ -80,10 +83,16 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
             shrunk = f", as the model sees it at 1/{w.shrink}" if w.shrink > 1 else ""
             raise ValueError(f"{clip}: --crop {crop} is larger than the frame ({wd}x{h}{shrunk})")
     rng = np.random.default_rng(seed)
-    val = validation_samples(windows, (2,) if factor == 2 else (2, factor), VAL_WINDOWS_PER_CLIP, rng)
+    val_strides = (2,) if factor == 2 else (2, factor)
+    if val_windows:
+        per_clip = max(VAL_WINDOWS_PER_CLIP, VAL_WINDOWS_PER_CLIP * len(windows) // len(val_windows))
+        val = validation_samples(val_windows, val_strides, per_clip, rng)
+    else:
+        val = validation_samples(windows, val_strides, VAL_WINDOWS_PER_CLIP, rng)
     if not val:
         raise ValueError("the clips are too short to hold out validation frames; give a longer clip or a smaller --factor")
-    synth = SyntheticMotion(load_photos(photos) if photos else []) if synthetic > 0 else None
+    # synthetic motion scales with the crop: 24 px per frame interval at the default 128 px
+    synth = SyntheticMotion(load_photos(photos) if photos else [], max_speed=24.0 * crop / 128) if synthetic > 0 else None
     dev = resolve_device(device)
     if workers is None:  # a GPU outpaces one core drawing samples; the CPU does both jobs itself
         workers = GPU_WORKERS if dev == "cuda" else 0

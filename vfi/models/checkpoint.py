@@ -67,6 +67,28 @@ def load_network(path: str | os.PathLike, config_overrides: dict | None = None) 
     return net, payload
 
 
+def grow_checkpoint(source: str | os.PathLike, output: str | os.PathLike, **config_changes) -> Path:
+    """Write a copy of a checkpoint whose network has the added parts `config_changes` switch on.
+
+    Every weight of the source must land in the new network, and the only weights left
+    unfilled must be the added ones (which start at their own initialisation: zero-output
+    heads, so the grown network starts out computing what the source did).
+    """
+    payload = read_checkpoint(source)
+    arch = payload["arch"]
+    old_keys = set(build_network(arch, payload["config"]).state_dict())
+    net = build_network(arch, dict(payload["config"], **config_changes))
+    added = set(net.state_dict()) - old_keys
+    try:
+        result = net.load_state_dict(payload["state_dict"], strict=False)
+    except RuntimeError:  # a weight whose shape the change altered
+        result = None
+    if result is None or result.unexpected_keys or set(result.missing_keys) != added:
+        raise CheckpointError(f"{source}: {config_changes} does not only add parts to the {arch} network")
+    meta = dict(payload.get("meta", {}), grown_from=str(source), grown_with=config_changes)
+    return save_checkpoint(output, net, arch, meta)
+
+
 def load_interpolator(path: str | os.PathLike, device: str = "cpu", name: str | None = None,
                       config_overrides: dict | None = None):
     from .wrapper import ModelInterpolator

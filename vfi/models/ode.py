@@ -22,6 +22,7 @@ from torch import nn
 from torchdiffeq import odeint
 
 from .blocks import Encoder, conv, upsample2
+from .correlation import local_correlation
 from .warp import backward_warp, resize, resize_flow
 
 
@@ -33,6 +34,7 @@ class ODEConfig:
     motion: str = "ode"  # "ode" or "linear": the same network without the learned trajectory
     method: str = "euler"
     steps: int = 4
+    corr_radius: int = 0  # > 0: a second 1/8-scale flow correction that reads a local cost volume
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,6 +88,13 @@ class ODEInterpolatorNet(nn.Module):
         self.refine = nn.Sequential(conv(32 * 4 + 4, 48), conv(48, 48), nn.Conv2d(48, 4, 3, 1, 1))
         nn.init.zeros_(self.refine[-1].weight)
         nn.init.zeros_(self.refine[-1].bias)
+        self.corr_head = None
+        if c.corr_radius > 0:
+            cost = 2 * (2 * c.corr_radius + 1) ** 2
+            self.corr_head = nn.Sequential(conv(cost + 32 * 2 + 4, 48), conv(48, 48), nn.Conv2d(48, 4, 3, 1, 1))
+            # zero output: a network grown from one without the head starts out identical to it
+            nn.init.zeros_(self.corr_head[-1].weight)
+            nn.init.zeros_(self.corr_head[-1].bias)
         state = 4 + c.hidden
         self.context = nn.Sequential(conv(32 * 2 + 4, c.ode_width), nn.Conv2d(c.ode_width, c.ode_width, 3, 1, 1))
         self.init_hidden = nn.Conv2d(32 * 2 + 4, c.hidden, 3, 1, 1)
@@ -104,8 +113,12 @@ class ODEInterpolatorNet(nn.Module):
         h, w = seed.shape[-2:]
         f0, f1 = feats0[2], feats1[2]
         small = resize_flow(seed[:, :2], f0.shape[-2:]), resize_flow(seed[:, 2:], f0.shape[-2:])
-        x = torch.cat([f0, f1, backward_warp(f1, small[0]), backward_warp(f0, small[1]), *small], 1)
-        delta = self.refine(x)
+        warped1, warped0 = backward_warp(f1, small[0]), backward_warp(f0, small[1])
+        delta = self.refine(torch.cat([f0, f1, warped1, warped0, *small], 1))
+        if self.corr_head is not None:
+            r = self.config.corr_radius
+            cost = [local_correlation(f0, warped1, r), local_correlation(f1, warped0, r)]
+            delta = delta + self.corr_head(torch.cat([*cost, f0, f1, small[0] / 8, small[1] / 8], 1))
         f01 = seed[:, :2] + resize_flow(delta[:, :2], (h, w))
         f10 = seed[:, 2:] + resize_flow(delta[:, 2:], (h, w))
         return f01, f10
