@@ -16,6 +16,7 @@ import numpy as np
 from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
 from .resample import pixel_grid, upscale_map
 from .scenes import rgb8
+from .stillness import prefer_stillness
 from .video import ffmpeg_exe
 
 
@@ -58,7 +59,10 @@ class Blend(Interpolator):
 
 
 class DisFlow:
-    """Bidirectional OpenCV DIS optical flow, computed at a reduced scale for speed."""
+    """Bidirectional OpenCV DIS optical flow, computed at a reduced scale for speed.
+
+    Motion DIS drags into unchanged surroundings is removed (`prefer_stillness`).
+    """
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, max_side: int = 480):
         self.dis = cv2.DISOpticalFlow_create(preset)
@@ -78,7 +82,8 @@ class DisFlow:
         if (h, w) != gray0.shape:
             gray0 = cv2.resize(gray0, (w, h), interpolation=cv2.INTER_AREA)
             gray1 = cv2.resize(gray1, (w, h), interpolation=cv2.INTER_AREA)
-        return self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None)
+        f01, f10 = self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None)
+        return prefer_stillness(gray0, gray1, f01), prefer_stillness(gray1, gray0, f10)
 
 
 def intermediate_flows(f01: np.ndarray, f10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..stillness import prefer_stillness
+
 _PER_THREAD = threading.local()
 
 
@@ -21,7 +23,8 @@ def _dis(preset: int):
 
 def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int],
               preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) -> np.ndarray:
-    """Flows 0->1 and 1->0 of two (H, W, 3) uint8 frames, computed and returned at `size` (h, w).
+    """Flows 0->1 and 1->0 of two (H, W, 3) uint8 frames, computed and returned at `size` (h, w),
+    with the motion DIS drags into still surroundings removed, as `flow` does.
 
     Returns (4, h, w) float32 in pixels of `size`.
     """
@@ -32,8 +35,8 @@ def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int],
         g0 = cv2.resize(g0, (w, h), interpolation=cv2.INTER_AREA)
         g1 = cv2.resize(g1, (w, h), interpolation=cv2.INTER_AREA)
     dis = _dis(preset)
-    f01 = dis.calc(g0, g1, None)
-    f10 = dis.calc(g1, g0, None)
+    f01 = prefer_stillness(g0, g1, dis.calc(g0, g1, None))
+    f10 = prefer_stillness(g1, g0, dis.calc(g1, g0, None))
     return np.concatenate([f01, f10], axis=2).transpose(2, 0, 1).copy()
 
 
