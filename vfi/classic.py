@@ -16,7 +16,7 @@ import numpy as np
 from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
 from .resample import pixel_grid, upscale_map
 from .scenes import rgb8
-from .stillness import prefer_stillness
+from .stillness import keep_still
 from .video import ffmpeg_exe
 
 
@@ -61,7 +61,7 @@ class Blend(Interpolator):
 class DisFlow:
     """Bidirectional OpenCV DIS optical flow, computed at a reduced scale for speed.
 
-    Motion DIS drags into unchanged surroundings is removed (`prefer_stillness`).
+    Motion DIS drags into unchanged surroundings is removed (`keep_still`).
     """
 
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, max_side: int = 480):
@@ -82,8 +82,7 @@ class DisFlow:
         if (h, w) != gray0.shape:
             gray0 = cv2.resize(gray0, (w, h), interpolation=cv2.INTER_AREA)
             gray1 = cv2.resize(gray1, (w, h), interpolation=cv2.INTER_AREA)
-        f01, f10 = self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None)
-        return prefer_stillness(gray0, gray1, f01), prefer_stillness(gray1, gray0, f10)
+        return keep_still(gray0, gray1, self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None))
 
 
 def intermediate_flows(f01: np.ndarray, f10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:

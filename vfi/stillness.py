@@ -32,11 +32,21 @@ def match_error(gray0: np.ndarray, gray1: np.ndarray, flow: np.ndarray | None, w
 
 
 def prefer_stillness(gray0: np.ndarray, gray1: np.ndarray, flow: np.ndarray, window: int = WINDOW,
-                     margin: float = MARGIN, still_level: float = STILL_LEVEL) -> np.ndarray:
+                     margin: float = MARGIN, still_level: float = STILL_LEVEL,
+                     unmoved: np.ndarray | None = None) -> np.ndarray:
     """flow (h, w, 2) from gray0 to gray1, set to zero where the pixels look unchanged and no
-    motion matches clearly better than the flow."""
-    unmoved = match_error(gray0, gray1, None, window)
+    motion matches clearly better than the flow. `unmoved`: match_error(gray0, gray1, None), if known."""
+    if unmoved is None:
+        unmoved = match_error(gray0, gray1, None, window)
     still = (unmoved < still_level) & (unmoved < margin * match_error(gray0, gray1, flow, window))
     out = flow.copy()
     out[still] = 0.0
     return out
+
+
+def keep_still(gray0: np.ndarray, gray1: np.ndarray, f01: np.ndarray, f10: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Both flows of a pair through `prefer_stillness`; the no-motion error is the same both ways."""
+    unmoved = match_error(gray0, gray1, None)
+    return (prefer_stillness(gray0, gray1, f01, unmoved=unmoved),
+            prefer_stillness(gray1, gray0, f10, unmoved=unmoved))

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..stillness import prefer_stillness
+from ..stillness import keep_still
 
 _PER_THREAD = threading.local()
 
@@ -35,8 +35,7 @@ def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int],
         g0 = cv2.resize(g0, (w, h), interpolation=cv2.INTER_AREA)
         g1 = cv2.resize(g1, (w, h), interpolation=cv2.INTER_AREA)
     dis = _dis(preset)
-    f01 = prefer_stillness(g0, g1, dis.calc(g0, g1, None))
-    f10 = prefer_stillness(g1, g0, dis.calc(g1, g0, None))
+    f01, f10 = keep_still(g0, g1, dis.calc(g0, g1, None), dis.calc(g1, g0, None))
     return np.concatenate([f01, f10], axis=2).transpose(2, 0, 1).copy()
 
 
