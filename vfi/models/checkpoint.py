@@ -74,11 +74,10 @@ def grow_checkpoint(source: str | os.PathLike, output: str | os.PathLike, **conf
     unfilled must be the added ones (which start at their own initialisation: zero-output
     heads, so the grown network starts out computing what the source did).
     """
-    payload = read_checkpoint(source)
+    source_net, payload = load_network(source)  # the source itself must load strictly
     arch = payload["arch"]
-    old_keys = set(build_network(arch, payload["config"]).state_dict())
     net = build_network(arch, dict(payload["config"], **config_changes))
-    added = set(net.state_dict()) - old_keys
+    added = set(net.state_dict()) - set(source_net.state_dict())
     try:
         result = net.load_state_dict(payload["state_dict"], strict=False)
     except RuntimeError:  # a weight whose shape the change altered
