@@ -168,6 +168,7 @@ def score_triplets(kind: str, triplets: Sequence[Triplet], interpolator: Interpo
     started = time.perf_counter()
     for item in items:
         f0, f1, gt = read_rgb(item.frame0), read_rgb(item.frame1), read_rgb(item.target)
+        interpolator.reset()  # each triplet stands alone: no motion carried over from another
         t0 = time.perf_counter()
         pred = interpolator.interpolate_frames(f0[None], f1[None], [0.5])[0, 0]
         score.model_seconds += time.perf_counter() - t0

@@ -1,7 +1,7 @@
 """Classical interpolators: repeat the previous frame, cross-fade, and optical-flow warping.
 
-They are the baselines every model is shown beside, and `flow` also serves as the
-motion seed for the learned ODE interpolator.
+They are the baselines every model is shown beside; `flow` warps along the same DIS motion
+(`dis.py`) that the learned ODE interpolator starts from.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from .dis import VideoFlow
 from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
 from .resample import pixel_grid, upscale_map
 from .scenes import rgb8
-from .stillness import keep_still
 from .video import ffmpeg_exe
 
 
@@ -58,31 +58,10 @@ class Blend(Interpolator):
         return out
 
 
-class DisFlow:
-    """Bidirectional OpenCV DIS optical flow, computed at a reduced scale for speed.
-
-    Motion DIS drags into unchanged surroundings is removed (`keep_still`).
-    """
-
-    def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, max_side: int = 480):
-        self.dis = cv2.DISOpticalFlow_create(preset)
-        self.max_side = max_side
-
-    def working_size(self, h: int, w: int) -> tuple[int, int]:
-        s = min(1.0, self.max_side / max(h, w))
-        return max(8, round(h * s)), max(8, round(w * s))
-
-    def __call__(self, gray0: np.ndarray, gray1: np.ndarray, scale: float | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """Flows 0->1 and 1->0 at the working size, (h, w, 2) float32 in working-size pixels."""
-        if scale is None:
-            h, w = self.working_size(*gray0.shape)
-        else:
-            h, w = max(8, round(gray0.shape[0] * scale)), max(8, round(gray0.shape[1] * scale))
-        if (h, w) != gray0.shape:
-            gray0 = cv2.resize(gray0, (w, h), interpolation=cv2.INTER_AREA)
-            gray1 = cv2.resize(gray1, (w, h), interpolation=cv2.INTER_AREA)
-        return keep_still(gray0, gray1, self.dis.calc(gray0, gray1, None), self.dis.calc(gray1, gray0, None))
+def working_size(h: int, w: int, max_side: int, scale: float | None = None) -> tuple[int, int]:
+    """The size motion is estimated at: the long side at most `max_side`, or `scale` times the frame."""
+    s = min(1.0, max_side / max(h, w)) if scale is None else scale
+    return max(8, round(h * s)), max(8, round(w * s))
 
 
 def intermediate_flows(f01: np.ndarray, f10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -112,11 +91,15 @@ class FlowWarp(FrameInterpolator):
 
     light_full_size = True
     name = "flow"
-    description = "bidirectional DIS optical flow, warped to t, occlusion-aware blend"
+    description = "bidirectional DIS optical flow (started from the previous pair's), warped to t, occlusion-aware blend"
     native_alpha = True
 
     def __init__(self, max_side: int = 480):
-        self.flow = DisFlow(max_side=max_side)
+        self.max_side = max_side
+        self.flow = VideoFlow()
+
+    def reset(self) -> None:
+        self.flow.forget()
 
     def _frames(self, frames0, frames1, times):
         b, h, w, c = frames0.shape
@@ -131,7 +114,7 @@ class FlowWarp(FrameInterpolator):
     def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
         gray0 = cv2.cvtColor(rgb8(img0), cv2.COLOR_RGB2GRAY)
         gray1 = cv2.cvtColor(rgb8(img1), cv2.COLOR_RGB2GRAY)
-        f01, f10 = self.flow(gray0, gray1, self.motion_scale)
+        f01, f10 = self.flow(gray0, gray1, working_size(*gray0.shape, self.max_side, self.motion_scale))
         small = pixel_grid(*f01.shape[:2])
         return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small),
                 "occ1": fb_occlusion(f10, f01, small)}

@@ -93,6 +93,13 @@ class Interpolator(abc.ABC):
     def _interpolate(self, frame0: torch.Tensor, frame1: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         ...
 
+    def reset(self) -> None:
+        """Forget what earlier calls left behind (the motion the last pair ended with).
+
+        Interpolators that follow motion from pair to pair keep it between calls; a new
+        video, or a place a resumed run may start from, begins afresh. Stateless ones ignore it.
+        """
+
     def to(self, device: torch.device | str) -> "Interpolator":
         """Classical interpolators run on the CPU whatever is asked; models override this."""
         return self

@@ -55,6 +55,11 @@ class _Pair:
 MAX_REPEAT_RUN = 4  # longer runs of one picture are a real pause, not animation on twos/threes
 
 
+def _opens_part(pairs: list[_Pair], part_frames: int) -> bool:
+    """Whether output frame n * part_frames (where a resumed run may start) falls in these pairs."""
+    return part_frames > 0 and any(-(-p.outputs.start // part_frames) * part_frames < p.outputs.stop for p in pairs)
+
+
 def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamStats,
                 skip_before: int = 0) -> Iterator[np.ndarray]:
     """Run the interpolator once per group of pairs that need the same number of new frames.
@@ -103,7 +108,7 @@ def as_timed(frames: Iterable) -> Iterator[TimedFrame]:
 def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpolator,
                        batch_size: int = 4, scene_threshold: float = DEFAULT_THRESHOLD,
                        stats: Optional[StreamStats] = None, dedup: bool = False,
-                       skip_before: int = 0) -> Iterator[np.ndarray]:
+                       skip_before: int = 0, part_frames: int = 0) -> Iterator[np.ndarray]:
     """Yield the output frames, in order: frame k shows the input at time k / rate.
 
     `frames` are images (at times 0, 1, 2, ...: then `rate` is the output/input ratio) or
@@ -111,8 +116,12 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
     frame the tail repeats it so the output lasts exactly as long as the input. With
     `dedup`, a frame that repeats the previous picture is dropped and the motion is
     interpolated across the real change instead of freezing and jumping.
+
+    Interpolators that carry motion from pair to pair start afresh here and in each batch that
+    holds frame n * `part_frames`: a run resumed there gives the frames an unbroken one did.
     """
     stats = stats if stats is not None else StreamStats()
+    interpolator.reset()
     rate = Fraction(rate)
     frames = as_timed(frames)
     prev = next(frames, None)
@@ -126,6 +135,13 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
     run = 0
     pending: list[_Pair] = []
     index = 0
+
+    def emit() -> Iterator[np.ndarray]:
+        if _opens_part(pending, part_frames):
+            interpolator.reset()
+        for out in _emit_batch(pending, interpolator, stats, skip_before):
+            stats.frames_out += 1
+            yield out
 
     def add_pair(a: TimedFrame, b: TimedFrame, still: bool = False) -> None:
         nonlocal index
@@ -156,13 +172,9 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         add_pair(prev, frame)
         prev = frame
         if len(pending) >= batch_size:
-            for out in _emit_batch(pending, interpolator, stats, skip_before):
-                stats.frames_out += 1
-                yield out
+            yield from emit()
             pending = []
-    for out in _emit_batch(pending, interpolator, stats, skip_before):
-        stats.frames_out += 1
-        yield out
+    yield from emit()
     for k in instants_between(prev.ts, end, rate):
         if k >= skip_before:
             stats.frames_out += 1
@@ -349,7 +361,8 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
             background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(ratio + 1)))
             try:
                 stream = interpolate_stream(itertools.chain(first_two, frames), out_fps, interpolator, batch_size,
-                                            scene_threshold, stats, dedup=dedup, skip_before=skip)
+                                            scene_threshold, stats, dedup=dedup, skip_before=skip,
+                                            part_frames=writer.part_frames)
                 for frame in stream:
                     background.write(frame)
                     if on_frame:

@@ -48,6 +48,7 @@ class SegmentedOutput:
         self.settings = settings
         self.layout = {"channels": channels, "deep": deep}
         self.job = job
+        self.part_frames = PART_FRAMES
         self.done = 0
         self.resumed_parts = 0
         self.last_part_frames: Optional[int] = None  # known once all parts exist
@@ -150,6 +151,7 @@ class WholeOutput:
     done = 0
     complete = False
     kept_parts = 0
+    part_frames = 0
 
     def __init__(self, writer: FrameWriter):
         self.writer = writer.open()

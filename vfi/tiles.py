@@ -67,6 +67,9 @@ class Tiled(Interpolator):
         self.inner.to(device)
         return self
 
+    def reset(self) -> None:
+        self.inner.reset()
+
     def _interpolate(self, frame0, frame1, times):
         return self.inner._interpolate(frame0, frame1, times)
 

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..dis import VideoFlow
 from ..interpolator import Interpolator, mix, normalize_times, pad_to_multiple, tensor_to_frames, unpad
 from ..scenes import rgb8
 from ..resample import pixel_grid, upscale_map
@@ -40,10 +41,14 @@ class ModelInterpolator(Interpolator):
         self.cpu_dtype = cpu_dtype
         _, _, self.uses_seed, self.multiple = ARCHITECTURES[arch]
         self._device = torch.device("cpu")
+        self.motion = VideoFlow()
 
     @property
     def device(self) -> torch.device:
         return self._device
+
+    def reset(self) -> None:
+        self.motion.forget()
 
     def to(self, device) -> "ModelInterpolator":
         self._device = torch.device(device)
@@ -66,7 +71,9 @@ class ModelInterpolator(Interpolator):
         p1, _ = pad_to_multiple(x1, self.multiple * ds)
         work = (p0.shape[-2] // ds, p0.shape[-1] // ds)
         w0, w1 = resize(p0, work), resize(p1, work)
-        seed = batch_seed(tensor_to_frames(w0), tensor_to_frames(w1), work).to(self._device) if self.uses_seed else None
+        seed = None
+        if self.uses_seed:
+            seed = batch_seed(tensor_to_frames(w0), tensor_to_frames(w1), work, self.motion).to(self._device)
         with self._autocast():
             out = self.net(w0, w1, seed, times, full0=p0 if ds > 1 else None, full1=p1 if ds > 1 else None)
         out = unpad(out.float(), size)
@@ -114,7 +121,7 @@ class ModelInterpolator(Interpolator):
         small1 = np.stack([shrink(rgb8(f)) for f in full1])
         to_float = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)
         w0, w1 = to_float(small0), to_float(small1)
-        seed = batch_seed(small0, small1, work)
+        seed = batch_seed(small0, small1, work, self.motion)
         with torch.no_grad(), self._autocast():
             ft0, ft1, y = self.net.plan(w0, w1, seed, times)
             weight0, residual = blend_weights(y.float(), times.flatten()[:, None, None, None])

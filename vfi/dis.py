@@ -1,0 +1,111 @@
+"""Two-way DIS optical flow between frames: the motion `flow` warps along and `ode` starts from.
+
+Two things are added to OpenCV's DIS:
+- still surroundings stay still (`stillness.keep_still`);
+- along a video, a pair's search starts from the motion the pair before it ended with
+  (`VideoFlow`). DIS searches coarse to fine from zero motion and loses objects that move
+  farther than its coarsest level can see; motion is mostly steady from one pair to the
+  next, so a search started from the last one finds them. The gain grows along an unbroken
+  run of pairs (README.md, "Quality", gives the figures).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+import cv2
+import numpy as np
+
+from .resample import pixel_grid
+from .stillness import keep_still
+
+PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+REMEMBERED = 16  # recent pairs whose end motion is kept: a batch may take its pairs out of order, tiles split them
+
+
+def _calc(gray0: np.ndarray, gray1: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+    """One DIS search with an instance of its own. A reused instance is unsafe: after a search
+    given a start, its later searches differ from a fresh one's; one shared by two threads
+    crashes; one reused at a size with more pyramid levels reads past its buffers
+    (opencv_contrib#1355). A new instance costs well under a millisecond."""
+    return cv2.DISOpticalFlow_create(PRESET).calc(gray0, gray1, start)
+
+
+def shrink_gray(gray: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A grey frame at `size` (h, w), area-filtered: the scale motion is estimated at."""
+    if gray.shape[:2] == tuple(size):
+        return gray
+    return cv2.resize(gray, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
+def reversed_motion(f01: np.ndarray) -> np.ndarray:
+    """A first guess of the 1 -> 0 flow from the 0 -> 1 flow: each motion turned round where it lands."""
+    grid = pixel_grid(*f01.shape[:2])
+    return -cv2.remap(f01, grid - f01, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def two_way_flow(gray0: np.ndarray, gray1: np.ndarray, start: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Flows 0 -> 1 and 1 -> 0, (h, w, 2) float32 in pixels, with still surroundings kept still.
+
+    `start`: a 0 -> 1 motion to begin the search from (the 1 -> 0 search then begins from its
+    reverse); None searches from zero motion.
+    """
+    if start is None:
+        f01, f10 = _calc(gray0, gray1, None), _calc(gray1, gray0, None)
+    else:
+        f01 = _calc(gray0, gray1, np.array(start, np.float32))  # DIS writes its result into the start
+        f10 = _calc(gray1, gray0, reversed_motion(f01))
+    return keep_still(gray0, gray1, f01, f10)
+
+
+class MotionMemory:
+    """The motion recent pairs ended with, looked up by the exact picture they ended on."""
+
+    def __init__(self, size: int = REMEMBERED):
+        self.size = size
+        self._ends: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    @staticmethod
+    def _key(gray: np.ndarray) -> bytes:
+        digest = hashlib.blake2b(repr(gray.shape).encode(), digest_size=16)
+        digest.update(np.ascontiguousarray(gray).data)
+        return digest.digest()
+
+    def continuing(self, gray0: np.ndarray) -> np.ndarray | None:
+        """The 0 -> 1 motion at frame `gray0` if a remembered pair ended on it (constant velocity)."""
+        f10 = self._ends.get(self._key(gray0))
+        return None if f10 is None else -f10
+
+    def remember(self, gray1: np.ndarray, f10: np.ndarray) -> None:
+        key = self._key(gray1)
+        self._ends[key] = f10
+        self._ends.move_to_end(key)
+        while len(self._ends) > self.size:
+            self._ends.popitem(last=False)
+
+    def clear(self) -> None:
+        self._ends.clear()
+
+
+class VideoFlow:
+    """Two-way flow for the pairs of a video, each started from the motion the pair before ended with.
+
+    Calls must come one at a time. `forget()` starts afresh: results then do not depend on
+    what was computed before, which a resumed run needs to give the frames an unbroken one would.
+    """
+
+    def __init__(self):
+        self.memory = MotionMemory()
+
+    def __call__(self, gray0: np.ndarray, gray1: np.ndarray, size: tuple[int, int]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Flows of two grey frames, computed and returned at `size` (h, w), in pixels of that size."""
+        gray0, gray1 = shrink_gray(gray0, size), shrink_gray(gray1, size)
+        f01, f10 = two_way_flow(gray0, gray1, self.memory.continuing(gray0))
+        self.memory.remember(gray1, f10)
+        return f01, f10
+
+    def forget(self) -> None:
+        self.memory.clear()
