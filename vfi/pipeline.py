@@ -57,7 +57,10 @@ MAX_REPEAT_RUN = 4  # longer runs of one picture are a real pause, not animation
 
 def _opens_part(pairs: list[_Pair], part_frames: int) -> bool:
     """Whether output frame n * part_frames (where a resumed run may start) falls in these pairs."""
-    return part_frames > 0 and any(-(-p.outputs.start // part_frames) * part_frames < p.outputs.stop for p in pairs)
+    if part_frames <= 0:
+        return False
+    # (-start) % part_frames: how far the first multiple at or after `start` lies
+    return any(p.outputs.start + (-p.outputs.start) % part_frames < p.outputs.stop for p in pairs)
 
 
 def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamStats,
