@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import cv2
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from vfi.metrics import psnr
 from vfi.pipeline import interpolate_stream
 from vfi.registry import create
 from vfi.synthetic import make_scene, scene_translate
+from vfi.video import TimedFrame
 
 
 def fast_pan(frames: int = 17) -> list[np.ndarray]:
@@ -61,3 +65,20 @@ def test_a_stream_does_not_depend_on_what_the_interpolator_did_before():
     again = list(interpolate_stream(clip[::2], 2, used))
     fresh = list(interpolate_stream(clip[::2], 2, FlowWarp()))
     assert all(np.array_equal(a, b) for a, b in zip(again, fresh))
+
+
+@pytest.mark.parametrize("rate_in", [Fraction(24000, 1001), Fraction(25)])
+def test_every_pair_follows_the_one_before_when_a_frame_rate_conversion_varies_the_frames_per_pair(
+        rate_in, monkeypatch):
+    """At 24000/1001 -> 60 fps some pairs need 2 new frames and some 3; batching them by count
+    must not compute a pair before the pair it follows."""
+    import vfi.dis
+
+    searches = []
+    original = vfi.dis.two_way_flow
+    monkeypatch.setattr(vfi.dis, "two_way_flow",
+                        lambda g0, g1, start=None: (searches.append(start is not None), original(g0, g1, start))[1])
+    frames = [TimedFrame(i / rate_in, 1 / rate_in, f) for i, f in enumerate(fast_pan(13))]
+    out = list(interpolate_stream(frames, Fraction(60), FlowWarp(), batch_size=4))
+    assert len(out) == math.ceil(13 / rate_in * 60)
+    assert len(searches) == 12 and searches == [False] + [True] * 11  # only the first pair starts from rest

@@ -91,6 +91,7 @@ class FlowWarp(FrameInterpolator):
 
     light_full_size = True
     name = "flow"
+    follows_motion = True
     description = "bidirectional DIS optical flow (started from the previous pair's), warped to t, occlusion-aware blend"
     native_alpha = True
 

@@ -54,6 +54,7 @@ class Interpolator(abc.ABC):
     native_deep: bool = True  # takes uint16 frames without losing precision
     motion_scale: float | None = None  # fraction of the frame size motion is estimated at; None: automatic
     light_full_size: bool = False  # its full-size stage works in integers (OpenCV): no tiles needed for memory
+    follows_motion: bool = False  # carries motion from pair to pair (`reset`): wants consecutive pairs in order
 
     def interpolate(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Times) -> torch.Tensor:
         if frame0.shape != frame1.shape or frame0.ndim != 4 or frame0.shape[1] != 3:

@@ -67,6 +67,10 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
                 skip_before: int = 0) -> Iterator[np.ndarray]:
     """Run the interpolator once per group of pairs that need the same number of new frames.
 
+    An interpolator that follows motion from pair to pair gets its pairs in order: a group
+    then holds only consecutive pairs (where the number of new frames varies, as at
+    24000/1001 -> 60 fps, that means more, smaller calls).
+
     Output frames numbered below `skip_before` (already written by an interrupted run) are
     not produced; a batch with nothing left to produce costs no model call. Batches are
     formed the same way either way, so a resumed run gives the frames an unbroken one would.
@@ -74,11 +78,15 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
     if pairs and pairs[-1].outputs.stop <= skip_before:
         return
     results: dict[int, np.ndarray] = {}
-    groups: dict[int, list[_Pair]] = {}
+    groups: dict[tuple[int, int], list[_Pair]] = {}
+    run, last = 0, None
     for pair in pairs:
         wanted = [t for t in pair.times if t != 0]
         if wanted and not pair.cut and not pair.still:
-            groups.setdefault(len(wanted), []).append(pair)
+            if interpolator.follows_motion and len(wanted) != last:
+                run += 1
+            last = len(wanted)
+            groups.setdefault((len(wanted), run), []).append(pair)
     for group in groups.values():
         times = np.array([[float(t) for t in p.times if t != 0] for p in group], dtype=np.float32)
         start = time.perf_counter()

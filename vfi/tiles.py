@@ -58,6 +58,7 @@ class Tiled(Interpolator):
     # what the wrapped interpolator can take may depend on its device: ask it each time
     native_alpha = property(lambda self: self.inner.native_alpha)
     native_deep = property(lambda self: self.inner.native_deep)
+    follows_motion = property(lambda self: self.inner.follows_motion)
 
     @property
     def device(self):

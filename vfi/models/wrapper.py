@@ -85,6 +85,10 @@ class ModelInterpolator(Interpolator):
         return out
 
     @property
+    def follows_motion(self) -> bool:
+        return self.uses_seed
+
+    @property
     def native_alpha(self) -> bool:
         return self._fast_path
 
