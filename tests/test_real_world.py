@@ -181,6 +181,20 @@ def test_damaged_input_gives_one_line_and_leaves_nothing(damaged, tmp_path, kind
     assert set(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_a_video_that_stops_well_short_of_its_declared_duration_is_reported_as_cut_off(tmp_path):
+    """ffmpeg sometimes reaches the end of a truncated Matroska file without a word: the length tells."""
+    import dataclasses
+
+    from vfi.video import FrameReader, VideoError
+
+    info = probe(make_clip(tmp_path / "in.mkv", moving_frames(12, h=64, w=96)))
+    assert len(list(FrameReader(info))) == 12
+    with pytest.raises(VideoError, match="ends at 0.50 s of the 1.00 s the file declares"):
+        list(FrameReader(dataclasses.replace(info, duration=2 * info.duration)))
+    with_audio = dataclasses.replace(info, duration=2 * info.duration, has_audio=True)
+    assert len(list(FrameReader(with_audio))) == 12  # the declared duration may be the audio's
+
+
 def test_absurd_frame_size_is_refused_before_reading(tmp_path, monkeypatch):
     from vfi import video
 

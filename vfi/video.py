@@ -261,6 +261,7 @@ class FrameReader:
         self._proc: Optional[subprocess.Popen] = None
         self._errors: list[str] = []
         self._logged_frames = 0
+        self._span: Optional[list[int]] = None  # first pts, end pts (pts + duration) of the decoded frames
         self._stamps: queue.Queue = queue.Queue()
         self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo when timed)
 
@@ -285,6 +286,10 @@ class FrameReader:
                 match = _SHOWINFO.search(line)
                 if match:
                     self._logged_frames += 1
+                    pts, duration = int(match.group(1)), int(match.group(2))
+                    if self._span is None:
+                        self._span = [pts, pts]
+                    self._span[1] = max(self._span[1], pts + max(duration, 0))
                     if self.timed:
                         self._stamps.put((int(match.group(1)), int(match.group(2))))
                     continue
@@ -299,6 +304,18 @@ class FrameReader:
         if self._errors:
             raise VideoError(f"{self.info.path}: decoding failed after {frames} frame(s) "
                              f"(damaged or truncated file?): {self._errors[-1]}")
+
+    def _check_length(self, frames: int) -> None:
+        """A video that stops well short of the duration its file declares was cut off, even when
+        ffmpeg says nothing (it sometimes reaches a truncated Matroska file's end without an error).
+        Files with audio are not judged: their declared duration may be the audio's."""
+        info = self.info
+        if info.duration is None or info.has_audio or info.is_sequence or self._span is None:
+            return
+        decoded = float((self._span[1] - self._span[0]) * self._grid[0])
+        if decoded < 0.9 * info.duration - 2 / float(info.fps):
+            raise VideoError(f"{info.path}: decoding failed after {frames} frame(s) (damaged or truncated "
+                             f"file?): the video ends at {decoded:.2f} s of the {info.duration:.2f} s the file declares")
 
     def _next_stamp(self) -> Optional[tuple[int, int]]:
         while True:
@@ -348,6 +365,7 @@ class FrameReader:
         if finished:
             drain.join(timeout=5)
             self._check(index)
+            self._check_length(index)
             if self._proc.returncode not in (0, None):
                 raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
                                  f"(ffmpeg exit code {self._proc.returncode})")
