@@ -263,7 +263,7 @@ class FrameReader:
         self._logged_frames = 0
         self._span: Optional[list[int]] = None  # first pts, end pts (pts + duration) of the decoded frames
         self._stamps: queue.Queue = queue.Queue()
-        self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo when timed)
+        self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo's log)
 
     def _command(self) -> list[str]:
         info = self.info
@@ -291,7 +291,7 @@ class FrameReader:
                         self._span = [pts, pts]
                     self._span[1] = max(self._span[1], pts + max(duration, 0))
                     if self.timed:
-                        self._stamps.put((int(match.group(1)), int(match.group(2))))
+                        self._stamps.put((pts, duration))
                     continue
                 base = _TIME_BASE.search(line)
                 if base:
