@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import make_clip, moving_frames
 from test_metrics import numpy_psnr, numpy_ssim
+from vfi import benchmark as bench
 from vfi.cli import app
 
 runner = CliRunner()
@@ -130,3 +132,12 @@ def test_gate_fails_when_the_ordering_breaks(reference, monkeypatch):
     clip, ref = reference
     result = vfi("benchmark", clip, "-k", "2", "--methods", "dup,blend,flow", "--check", ref, "--margin", "100", "-q")
     assert result.exit_code == 1 and "expected dup < blend" in result.output
+
+
+@pytest.mark.parametrize("report", sorted(p.stem for p in (Path(__file__).parent.parent / "reports").glob("*.json")))
+def test_each_committed_report_table_is_its_json_rendered(report):
+    """reports/X.md is what `--markdown` prints for reports/X.json: a table never lags its numbers."""
+    folder = Path(__file__).parent.parent / "reports"
+    results = json.loads((folder / f"{report}.json").read_text())
+    expected = bench.markdown_report(results, bench.methods_in(results))
+    assert (folder / f"{report}.md").read_text().rstrip("\n") == expected

@@ -330,6 +330,21 @@ def markdown_table(results: dict, methods: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def methods_in(results: dict) -> list[str]:
+    """The methods a results dict scores, in the order they were run."""
+    for ds in results["datasets"].values():
+        for factor, ms in ds.items():
+            if factor != "kind":
+                return list(ms)
+    return []
+
+
+def markdown_report(results: dict, methods: Sequence[str]) -> str:
+    """What `--markdown` prints and reports/*.md hold: quality, then model time per frame."""
+    return "\n".join([markdown_table(results, methods), "", "Model time per interpolated frame:",
+                      speed_table(results, methods)])
+
+
 def speed_table(results: dict, methods: Sequence[str]) -> str:
     lines = ["| dataset | factor | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
     for name, ds in results["datasets"].items():

@@ -293,10 +293,7 @@ def benchmark(
         if write_reference:
             write_reference.write_text(json.dumps(bench.strip_for_reference(results), indent=2))
         if markdown:
-            out.print(bench.markdown_table(results, names), markup=False, highlight=False)
-            out.print()
-            out.print("Model time per interpolated frame:", markup=False)
-            out.print(bench.speed_table(results, names), markup=False, highlight=False)
+            out.print(bench.markdown_report(results, names), markup=False, highlight=False)
         else:
             print_results(results, names)
         if save_examples:
