@@ -10,7 +10,10 @@ from typer.testing import CliRunner
 
 from conftest import make_clip, moving_frames
 from vfi.cli import app
-from vfi.data import ClipWindows
+from vfi.batches import SampleMix
+from vfi.data import ClipWindows, Sample, augment
+from vfi.dis import VideoFlow
+from vfi.models.seed import batch_seed, seed_after
 from vfi.models.checkpoint import load_network, read_checkpoint
 from vfi.train import TrainConfig, Trainer, charbonnier
 
@@ -128,6 +131,55 @@ def test_training_crops_of_big_clips_come_at_the_models_working_scale(tiny_clip)
     # the crop is a 32x32 window of some shrunk frame (a crop of the full-size frame would not be)
     found = any(np.array_equal(crop.frame0, c[:, x:x + 32]) for c in candidates for x in range(9))
     assert found
+
+
+def test_a_training_pair_is_seeded_as_a_video_seeds_it(tiny_clip):
+    """Along a video each pair's motion search starts from the pair before; training must see those seeds."""
+    clip = ClipWindows(tiny_clip, strides=(2,))
+    s = clip.window(4, 2, 1)
+    assert s.before is clip.frames[2] and s.after is clip.frames[8]
+    size = s.frame0.shape[:2]
+    video = VideoFlow()  # what upsample's model does with frames 2, 4, 6 kept
+    batch_seed(clip.frames[2][None], clip.frames[4][None], size, video)
+    along = batch_seed(clip.frames[4][None], clip.frames[6][None], size, video)[0].numpy()
+    np.testing.assert_array_equal(seed_after(s.before, s.frame0, s.frame1, size), along)
+    assert not np.array_equal(seed_after(None, s.frame0, s.frame1, size), along)
+
+    rng = np.random.default_rng(0)
+    chained = SampleMix([clip], None, 0.0, 32, uses_seed=True, chained=1.0)
+    alone = SampleMix([clip], None, 0.0, 32, uses_seed=True, chained=0.0)
+    drawn = [chained.draw(rng) for _ in range(20)]
+    assert sum(d.before is not None for d in drawn) >= 10  # all but windows at the clip's start
+    assert all(alone.draw(rng).before is None for _ in range(20))
+    batch = chained.collate(drawn[:2])
+    for d, seed in zip(drawn[:2], batch.seed):
+        np.testing.assert_array_equal(seed.numpy(), seed_after(d.before, d.frame0, d.frame1, (32, 32)))
+
+
+def test_time_reversal_swaps_the_neighbours_too():
+    frame = lambda v: np.full((8, 8, 3), v, np.uint8)
+    s = Sample(frame(2), frame(3), frame(4), 0.25, frame(1), frame(5))
+    seen = set()
+    for seed in range(16):
+        a = augment(s, np.random.default_rng(seed))
+        order = tuple(int(f[0, 0, 0]) for f in (a.before, a.frame0, a.frame1, a.target, a.after))
+        assert (order, a.t) in {((1, 2, 3, 4, 5), 0.25), ((5, 3, 2, 4, 1), 0.75)}
+        seen.add(order)
+    assert len(seen) == 2
+
+
+def test_neighbours_never_cross_the_validation_split(tiny_clip):
+    clip = ClipWindows(tiny_clip, strides=(2,), holdout_every=2)
+    assert clip.is_val.any() and not clip.is_val.all()
+    for k in (2,):
+        for i in clip.train_starts(k):
+            s = clip.window(i, k, 1)
+            for j, f in ((i - k, s.before), (i + 2 * k, s.after)):
+                if f is not None:
+                    assert not clip.is_val[j]
+        for i, j in clip.val_windows(k):
+            s = clip.window(i, k, j)
+            assert s.before is None or clip.is_val[i - k]
 
 
 def test_worker_processes_draw_repeatable_seeded_batches(tiny_clip, tmp_path):

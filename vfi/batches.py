@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .data import ClipWindows, Sample, SyntheticMotion, augment, to_batch
-from .models.seed import batch_seed
+from .models.seed import seed_after
 
 
 @dataclass
@@ -28,15 +28,21 @@ class Batch:
 
 
 class SampleMix:
-    """Real-clip and synthetic samples mixed in a fixed proportion, augmented, stacked into batches."""
+    """Real-clip and synthetic samples mixed in a fixed proportion, augmented, stacked into batches.
+
+    A `chained` fraction of the pairs that have a pair before them are seeded as a video's
+    pairs are, from that pair's motion; the rest from rest, as a video's first pair or a
+    lone triplet is.
+    """
 
     def __init__(self, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion],
-                 synthetic_fraction: float, crop: int, uses_seed: bool):
+                 synthetic_fraction: float, crop: int, uses_seed: bool, chained: float = 0.0):
         self.clips = list(clips)
         self.synthetic = synthetic
         self.synthetic_fraction = synthetic_fraction
         self.crop = crop
         self.uses_seed = uses_seed
+        self.chained = chained
 
     def draw(self, rng: np.random.Generator) -> Sample:
         use_synth = self.synthetic is not None and (not self.clips or rng.random() < self.synthetic_fraction)
@@ -44,11 +50,15 @@ class SampleMix:
             s = self.synthetic.sample(rng, self.crop)
         else:
             s = self.clips[int(rng.integers(len(self.clips)))].sample(rng, self.crop)
-        return augment(s, rng)
+        s = augment(s, rng)
+        return s if self.chained > 0 and rng.random() < self.chained else s.alone()
 
     def collate(self, samples: Sequence[Sample]) -> Batch:
         f0, f1, target, times, u0, u1 = to_batch(samples)
-        seed = batch_seed(u0, u1, f0.shape[-2:]) if self.uses_seed else None
+        seed = None
+        if self.uses_seed:
+            size = tuple(f0.shape[-2:])
+            seed = torch.from_numpy(np.stack([seed_after(s.before, a, b, size) for s, a, b in zip(samples, u0, u1)]))
         return Batch(f0, f1, target, times, seed)
 
     def batch(self, rng: np.random.Generator, size: int) -> Batch:

@@ -217,6 +217,7 @@ def train(
     holdout_every: int = typer.Option(10, "--holdout-every", min=2, help="Every n-th chunk of each clip is held out for validation."),
     val_clips: List[Path] = typer.Option([], "--val-clip", help="Validate on this whole clip instead of held-out chunks of the training clips (repeatable): judges unseen scenes."),
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
+    chained: float = typer.Option(0.8, "--chained", min=0.0, max=1.0, help="Share of training pairs whose motion seed starts from the pair before, as along a video (the rest start from rest, as a video's first pair)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
     workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Processes that draw training samples (0: the training process itself). Default: 6 when training on CUDA, else 0."),
@@ -233,7 +234,7 @@ def train(
             raise CliError("a clip cannot be both trained on and used as a --val-clip")
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
-            synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every,
+            synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every, chained=chained,
             seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err, val_clips=val_clips)
 
 

@@ -4,14 +4,18 @@ Real clips give real motion, blur and noise: keep frames i and i+k, the target i
 i+j at t = j/k. Synthetic scenes (photos moved along random smooth, accelerating,
 rotating, zooming trajectories, with occluding layers) give exact targets at any t and
 motions larger than the clips have.
+
+A sample also carries the frames one interval before and after its pair (i-k and i+2k)
+when they exist: along a video the motion search of a pair starts from the motion of the
+pair before it (`dis.VideoFlow`), and a model must learn on the seeds it will be given.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -30,6 +34,17 @@ class Sample:
     frame1: np.ndarray
     target: np.ndarray
     t: float
+    before: Optional[np.ndarray] = None  # frame0's predecessor, as far from it as frame1 is: None at a clip's start
+    after: Optional[np.ndarray] = None  # frame1's successor, likewise (time reversal makes it the one before)
+
+    def map(self, fn: Callable[[np.ndarray], np.ndarray]) -> "Sample":
+        """The same sample with every frame passed through `fn` (crops, flips, resizes)."""
+        opt = lambda f: None if f is None else fn(f)
+        return Sample(fn(self.frame0), fn(self.frame1), fn(self.target), self.t, opt(self.before), opt(self.after))
+
+    def alone(self) -> "Sample":
+        """The pair without its neighbours: seeded from rest, as the first pair of a video or shot is."""
+        return replace(self, before=None, after=None)
 
 
 class ClipWindows:
@@ -75,7 +90,12 @@ class ClipWindows:
         return [(i, j) for i in starts for j in range(1, k)]
 
     def window(self, start: int, k: int, j: int) -> Sample:
-        return Sample(self.frames[start], self.frames[start + k], self.frames[start + j], j / k)
+        """Frames start and start + k, the target start + j; neighbours only from the same side of the split."""
+        def neighbour(i: int) -> Optional[np.ndarray]:
+            inside = 0 <= i < len(self.frames) and self.is_val[i] == self.is_val[start]
+            return self.frames[i] if inside else None
+        return Sample(self.frames[start], self.frames[start + k], self.frames[start + j], j / k,
+                      neighbour(start - k), neighbour(start + 2 * k))
 
     def sample(self, rng: np.random.Generator, crop: int) -> Sample:
         k = int(rng.choice(self.strides))
@@ -95,39 +115,33 @@ def shrink_sample(s: Sample, factor: int) -> Sample:
     if factor == 1:
         return s
     h, w = s.frame0.shape[0] // factor, s.frame0.shape[1] // factor
-    small = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA)
-    return Sample(small(s.frame0), small(s.frame1), small(s.target), s.t)
+    return s.map(lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA))
 
 
 def random_crop(s: Sample, crop: int, rng: np.random.Generator) -> Sample:
     h, w = s.frame0.shape[:2]
     ch, cw = min(crop, h), min(crop, w)
     y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-    cut = lambda f: f[y:y + ch, x:x + cw]
-    out = Sample(cut(s.frame0), cut(s.frame1), cut(s.target), s.t)
+    out = s.map(lambda f: f[y:y + ch, x:x + cw])
     if (ch, cw) != (crop, crop):  # small clips: scale up to the crop size
-        up = lambda f: cv2.resize(f, (crop, crop), interpolation=cv2.INTER_LINEAR)
-        out = Sample(up(out.frame0), up(out.frame1), up(out.target), s.t)
+        out = out.map(lambda f: cv2.resize(f, (crop, crop), interpolation=cv2.INTER_LINEAR))
     return out
 
 
 def augment(s: Sample, rng: np.random.Generator) -> Sample:
     """Flips, transposes and time reversal: motion statistics are symmetric under all of them."""
-    frames = [s.frame0, s.frame1, s.target]
     if rng.random() < 0.5:
-        frames = [f[:, ::-1] for f in frames]
+        s = s.map(lambda f: f[:, ::-1])
     if rng.random() < 0.5:
-        frames = [f[::-1] for f in frames]
+        s = s.map(lambda f: f[::-1])
     if rng.random() < 0.5:
-        frames = [f.transpose(1, 0, 2) for f in frames]
-    t = s.t
+        s = s.map(lambda f: f.transpose(1, 0, 2))
     if rng.random() < 0.5:
-        frames = [frames[1], frames[0], frames[2]]
-        t = 1 - t
+        s = Sample(s.frame1, s.frame0, s.target, 1 - s.t, s.after, s.before)
     if rng.random() < 0.5:
         perm = rng.permutation(3)
-        frames = [f[..., perm] for f in frames]
-    return Sample(*[np.ascontiguousarray(f) for f in frames], t)
+        s = s.map(lambda f: f[..., perm])
+    return s.map(np.ascontiguousarray)
 
 
 def load_photos(folder: str | Path, max_side: int = 1024, limit: int = 200) -> list[np.ndarray]:
@@ -192,8 +206,8 @@ class SyntheticMotion:
         t = float(rng.uniform(0.05, 0.95))
         if rng.random() < 0.03:  # a still scene must stay still
             frame = scene.render(0.0)
-            return Sample(frame, frame, frame, t)
-        return Sample(scene.render(0.0), scene.render(1.0), scene.render(t), t)
+            return Sample(frame, frame, frame, t, frame, frame)
+        return Sample(scene.render(0.0), scene.render(1.0), scene.render(t), t, scene.render(-1.0), scene.render(2.0))
 
 
 def to_batch(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:

@@ -59,7 +59,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, bf16: bool = False, workers: Optional[int] = None, quiet: bool = False,
-        console: Optional[Console] = None, val_clips: Sequence[Path] = ()) -> dict:
+        console: Optional[Console] = None, val_clips: Sequence[Path] = (), chained: float = 0.8) -> dict:
     console = console or Console(stderr=True)
     arch, init = base_checkpoint(model, from_scratch)
     output = Path(output)
@@ -98,7 +98,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         workers = GPU_WORKERS if dev == "cuda" else 0
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
                          crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
-                         val_every=val_every, device=dev, bf16=bf16, workers=workers)
+                         val_every=val_every, device=dev, bf16=bf16, workers=workers, chained=chained)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
     trainer = Trainer(config, windows, synth, val, output, meta)

@@ -40,6 +40,7 @@ class TrainConfig:
     device: str = "cpu"
     census_weight: float = 0.1
     workers: int = 0  # processes drawing batches (0: this one); worth it when a GPU does the steps
+    chained: float = 0.0  # share of pairs seeded from the pair before them, as along a video (0: all from rest)
 
     def budget_fraction(self, step: int, elapsed: float) -> float:
         """How far through the run we are, by steps or by wall time, for the LR schedule."""
@@ -78,9 +79,16 @@ def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 7) -> torch.Te
 
 
 def score_samples(interpolator, samples: Sequence[Sample]) -> float:
-    """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through interpolate_frames."""
-    scores = [psnr(interpolator.interpolate_frames(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target)
-              for s in samples]
+    """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through interpolate_frames.
+
+    A sample with a frame before it is scored as a video's pair is: the interpolator first
+    sees the pair before, so a model that follows motion starts from it."""
+    scores = []
+    for s in samples:
+        interpolator.reset()
+        if s.before is not None and interpolator.follows_motion:
+            interpolator.interpolate_frames(s.before[None], s.frame0[None], [0.5])
+        scores.append(psnr(interpolator.interpolate_frames(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target))
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -103,7 +111,8 @@ class Trainer:
             self.net = build_network(config.arch)
         self.device = torch.device(config.device)
         self.net.to(self.device)
-        self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch][2])
+        self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch][2],
+                              config.chained)
         self._batches = None  # the worker stream, started at the first step (after any resume)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
         self.step = 0

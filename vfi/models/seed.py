@@ -26,6 +26,17 @@ def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int], video: 
     return np.concatenate([f01, f10], axis=2).transpose(2, 0, 1).copy()
 
 
+def seed_after(before: np.ndarray | None, img0: np.ndarray, img1: np.ndarray, size: tuple[int, int]
+               ) -> np.ndarray:
+    """`dis_flows` of (img0, img1) as a video gives them when `before` precedes img0 by as long as
+    img1 follows it: the search starts from the motion of (before, img0). None: from rest."""
+    if before is None:
+        return dis_flows(img0, img1, size)
+    video = VideoFlow()
+    dis_flows(before, img0, size, video)
+    return dis_flows(img0, img1, size, video)
+
+
 def batch_seed(frames0: np.ndarray, frames1: np.ndarray, size: tuple[int, int], video: VideoFlow | None = None
                ) -> torch.Tensor:
     """(B, H, W, 3) uint8 pairs -> (B, 4, h, w) seed flows."""
