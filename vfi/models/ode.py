@@ -35,7 +35,6 @@ class ODEConfig:
     method: str = "euler"
     steps: int = 4
     corr_radius: int = 0  # > 0: a second 1/8-scale flow correction that reads a local cost volume
-    fine_width: int = 0  # > 0: a last stage at 1/2 of the working scale corrects the flows, mask and residual
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,12 +107,6 @@ class ODEInterpolatorNet(nn.Module):
         # starts as the classical occlusion-aware blend, with no residual; training learns the correction
         nn.init.zeros_(self.fuse_out.weight)
         nn.init.zeros_(self.fuse_out.bias)
-        self.fine = None
-        if c.fine_width > 0:
-            f = c.fine_width
-            self.fine = nn.Sequential(conv(3 * 3 + 4 + 4, f), conv(f, f), conv(f, f), nn.Conv2d(f, 8, 3, 1, 1))
-            nn.init.zeros_(self.fine[-1].weight)  # zero output: grown onto a trained network, it starts as that network
-            nn.init.zeros_(self.fine[-1].bias)
 
     def endpoint_flows(self, feats0, feats1, seed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Refine the seed flows at 1/8 scale; return F01, F10 at full working scale."""
@@ -181,29 +174,7 @@ class ODEInterpolatorNet(nn.Module):
         y = self.fuse_out(self.fuse_up(torch.cat([x1, upsample2(x2, x1.shape[-2:])], 1)))
         prior = torch.log(1.0 - new_in_1 + 1e-3) - torch.log(1.0 - gone_in_1 + 1e-3)
         y = torch.cat([y[:, :1] + prior.to(y.dtype), y[:, 1:]], 1)
-        if self.fine is not None:
-            ft0, ft1, y = self.refine_fine(frame0, frame1, ft0, ft1, y, times)
         return ft0, ft1, y
-
-    def refine_fine(self, frame0, frame1, ft0, ft1, y, times):
-        """Corrections at 1/2 of the working scale, where the 1/8-scale flows and 1/4-scale blend are
-        too coarse: edges, thin parts, small misalignments. Flows are corrected in proportion to
-        4 t (1 - t), so t = 0 and t = 1 still return the input frames."""
-        n = times.shape[1]
-        size = frame0.shape[-2:]
-        half = (size[0] // 2, size[1] // 2)
-        h0, h1 = resize_flow(ft0, half), resize_flow(ft1, half)
-        w0 = backward_warp(repeat_per_time(resize(frame0, half), n), h0)
-        w1 = backward_warp(repeat_per_time(resize(frame1, half), n), h1)
-        yh = F.interpolate(y, size=half, mode="bilinear", align_corners=False)
-        t = times.flatten()[:, None, None, None].to(w0.dtype)
-        weight0, residual = blend_weights(yh, t)
-        now = w1 + weight0 * (w0 - w1) + residual
-        d = self.fine(torch.cat([w0, w1, now, yh, h0 / 4, h1 / 4], 1))
-        bump = 4 * t * (1 - t)
-        ft0 = ft0 + resize_flow(bump * d[:, 0:2], size)
-        ft1 = ft1 + resize_flow(bump * d[:, 2:4], size)
-        return ft0, ft1, yh + d[:, 4:]
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor, times: torch.Tensor,
                 full0: torch.Tensor | None = None, full1: torch.Tensor | None = None) -> torch.Tensor:
