@@ -94,6 +94,29 @@ def test_examples_are_written(tmp_path):
     assert pngs and cv2.imread(str(pngs[0])).shape[1] == 48 * 4  # truth | blend | dup | error
 
 
+def test_example_strips_show_every_method_on_the_same_frame(tmp_path):
+    """Each strip holds the lead method's worst frame as every method drew it, not a blank
+    where that frame was not among another method's own worst."""
+    rng = np.random.default_rng(0)
+    texture = rng.integers(80, 120, (48, 64, 3)).astype(float)
+    frames = [np.clip(texture * (0.3 + 0.12 * i), 0, 255).astype(np.uint8) for i in range(9)]  # a fade
+    for i in range(1, 9):  # then a small dot moving over the still picture
+        f = frames[8].copy()
+        f[20:22, 4 + 4 * i:6 + 4 * i] = 200
+        frames.append(f)
+    # blend is exact on the fade and worst on the square; dup worst on the fade
+    clip = make_clip(tmp_path / "clip.mkv", frames)
+    out = tmp_path / "examples"
+    assert vfi("benchmark", clip, "-k", "2", "--methods", "blend,dup", "--save-examples", out, "-q").exit_code == 0
+    pngs = sorted(out.glob("*.png"))
+    assert len(pngs) == 2
+    for png in pngs:
+        strip = cv2.cvtColor(cv2.imread(str(png)), cv2.COLOR_BGR2RGB)
+        truth, blend, dup = strip[:, :64], strip[:, 64:128], strip[:, 128:192]
+        assert any(np.array_equal(dup, f) for f in frames[::2])  # dup repeats a kept frame
+        assert not np.array_equal(blend, truth) and blend.any()
+
+
 @pytest.fixture
 def reference(tmp_path):
     clip = make_clip(tmp_path / "clip.mp4", moving_frames(9, h=64, w=96))

@@ -52,6 +52,8 @@ class Score:
     frames_out: int = 0
     worst: list[tuple[float, str, np.ndarray, np.ndarray]] = field(default_factory=list)
     sizes: set[str] = field(default_factory=set)
+    watch: set[str] = field(default_factory=set)  # labels whose predictions are kept (the lead method's worst)
+    watched: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, pred: np.ndarray, target: np.ndarray, t: Fraction | float, with_ssim: bool, with_ie: bool,
             label: str, keep_worst: int = 0) -> None:
@@ -63,6 +65,8 @@ class Score:
             self.ssim.append(ssim(pred, target))
         if with_ie:
             self.ie.append(interpolation_error(pred, target))
+        if label in self.watch:
+            self.watched[label] = pred
         if keep_worst:
             self.worst.append((p, label, pred, target))
             self.worst.sort(key=lambda w: w[0])
@@ -227,10 +231,11 @@ def run_benchmark(datasets: Sequence[Dataset], methods: dict[str, Interpolator],
     for ds in datasets:
         fs = [2] if ds.kind in ("ucf101", "middlebury") else list(factors)
         for k in fs:
+            lead_worst: set[str] = set()  # the first method's worst frames, kept from every method for examples
             for name, method in methods.items():
                 if on_progress:
                     on_progress(f"{ds.name} x{k} {name}")
-                score = Score()
+                score = Score(watch=lead_worst)
                 if ds.kind in ("ucf101", "middlebury"):
                     score_triplets(ds.kind, ds.triplets, method, score, max_items, keep_worst)
                 else:
@@ -238,6 +243,7 @@ def run_benchmark(datasets: Sequence[Dataset], methods: dict[str, Interpolator],
                                  keep_worst=keep_worst)
                 results["datasets"].setdefault(ds.name, {"kind": ds.kind}).setdefault(f"x{k}", {})[name] = score.summary()
                 raw[(ds.name, k, name)] = score
+                lead_worst = lead_worst or {w[1] for w in score.worst}
     results["mean"] = mean_over_datasets(results["datasets"])
     return results, raw
 
@@ -368,10 +374,9 @@ def save_examples(raw: dict, folder: Path, methods: Sequence[str], per_dataset: 
         if method != lead:
             continue
         for rank, (p, label, pred, target) in enumerate(score.worst[:per_dataset]):
-            panels = [target]
-            for other in methods:
-                match = [w for w in raw[(ds_name, k, other)].worst if w[1] == label]
-                panels.append(match[0][2] if match else np.zeros_like(target))
+            panels = [target, pred]
+            for other in methods[1:]:
+                panels.append(raw[(ds_name, k, other)].watched.get(label, np.zeros_like(target)))
             err = np.abs(pred.astype(np.int16) - target.astype(np.int16)).max(axis=2).astype(np.uint8)
             panels.append(cv2.applyColorMap(np.clip(err * 4, 0, 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1])
             strip = np.concatenate(panels, axis=1)
