@@ -156,6 +156,15 @@ def test_a_training_pair_is_seeded_as_a_video_seeds_it(tiny_clip):
         np.testing.assert_array_equal(seed.numpy(), seed_after(d.before, d.frame0, d.frame1, (32, 32)))
 
 
+def test_a_model_without_seeds_draws_what_it_drew_before_chaining(tiny_clip):
+    """--chained means nothing to unet: its runs must draw the same samples whatever it says."""
+    clip = ClipWindows(tiny_clip, strides=(2,))
+    draws = lambda chained: [SampleMix([clip], None, 0.0, 32, uses_seed=False, chained=chained).draw(rng)
+                             for rng in [np.random.default_rng(1)] for _ in range(8)]
+    for a, b in zip(draws(0.0), draws(0.8)):
+        assert np.array_equal(a.target, b.target) and a.t == b.t and a.before is b.before is None
+
+
 def test_time_reversal_swaps_the_neighbours_too():
     frame = lambda v: np.full((8, 8, 3), v, np.uint8)
     s = Sample(frame(2), frame(3), frame(4), 0.25, frame(1), frame(5))

@@ -45,13 +45,14 @@ class SampleMix:
         self.chained = chained
 
     def draw(self, rng: np.random.Generator) -> Sample:
+        chains = self.uses_seed and self.chained > 0  # else no draw is spent on it: older runs repeat
         use_synth = self.synthetic is not None and (not self.clips or rng.random() < self.synthetic_fraction)
         if use_synth:
-            s = self.synthetic.sample(rng, self.crop)
+            s = self.synthetic.sample(rng, self.crop, neighbours=chains)
         else:
             s = self.clips[int(rng.integers(len(self.clips)))].sample(rng, self.crop)
         s = augment(s, rng)
-        return s if self.chained > 0 and rng.random() < self.chained else s.alone()
+        return s if chains and rng.random() < self.chained else s.alone()
 
     def collate(self, samples: Sequence[Sample]) -> Batch:
         f0, f1, target, times, u0, u1 = to_batch(samples)

@@ -186,7 +186,8 @@ class SyntheticMotion:
         zoom = rng.normal(0, 0.04) if rng.random() < 0.3 else 0.0
         return Motion(p0, v, a, 0.0, spin, zoom, bounce)
 
-    def sample(self, rng: np.random.Generator, crop: int) -> Sample:
+    def sample(self, rng: np.random.Generator, crop: int, neighbours: bool = True) -> Sample:
+        """`neighbours`: also render the frames at t = -1 and t = 2 (for seeds chained as along a video)."""
         margin = 0.5 + self.max_speed / crop
         bh = bw = int(crop * (1 + 2 * margin))
         speed = self.max_speed * rng.random() ** 1.5
@@ -206,8 +207,10 @@ class SyntheticMotion:
         t = float(rng.uniform(0.05, 0.95))
         if rng.random() < 0.03:  # a still scene must stay still
             frame = scene.render(0.0)
-            return Sample(frame, frame, frame, t, frame, frame)
-        return Sample(scene.render(0.0), scene.render(1.0), scene.render(t), t, scene.render(-1.0), scene.render(2.0))
+            outer = (frame, frame) if neighbours else ()
+            return Sample(frame, frame, frame, t, *outer)
+        outer = (scene.render(-1.0), scene.render(2.0)) if neighbours else ()
+        return Sample(scene.render(0.0), scene.render(1.0), scene.render(t), t, *outer)
 
 
 def to_batch(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray, np.ndarray]:
