@@ -35,8 +35,9 @@ class HeldOutWindows:
     def __init__(self, samples, shrink):
         self.samples = [shrink_sample(s, shrink) for s in samples]
 
-    def sample(self, rng, crop):
-        return random_crop(self.samples[int(rng.integers(len(self.samples)))], crop, rng)
+    def sample(self, rng, crop, neighbours=True):
+        s = self.samples[int(rng.integers(len(self.samples)))]
+        return random_crop(s if neighbours else s.alone(), crop, rng)
 
 
 arch, init = base_checkpoint(args.model, from_scratch=False)

@@ -45,12 +45,13 @@ class SampleMix:
         self.chained = chained
 
     def draw(self, rng: np.random.Generator) -> Sample:
-        chains = self.uses_seed and self.chained > 0  # else no draw is spent on it: older runs repeat
+        # else no draw is spent on it (older runs repeat) and no neighbour frame is cropped or rendered
+        chains = self.uses_seed and self.chained > 0
         use_synth = self.synthetic is not None and (not self.clips or rng.random() < self.synthetic_fraction)
         if use_synth:
             s = self.synthetic.sample(rng, self.crop, neighbours=chains)
         else:
-            s = self.clips[int(rng.integers(len(self.clips)))].sample(rng, self.crop)
+            s = self.clips[int(rng.integers(len(self.clips)))].sample(rng, self.crop, neighbours=chains)
         s = augment(s, rng)
         return s if chains and rng.random() < self.chained else s.alone()
 

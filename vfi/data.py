@@ -97,11 +97,13 @@ class ClipWindows:
         return Sample(self.frames[start], self.frames[start + k], self.frames[start + j], j / k,
                       neighbour(start - k), neighbour(start + 2 * k))
 
-    def sample(self, rng: np.random.Generator, crop: int) -> Sample:
+    def sample(self, rng: np.random.Generator, crop: int, neighbours: bool = True) -> Sample:
+        """A random training crop; without `neighbours` the outer frames are dropped before any work on them."""
         k = int(rng.choice(self.strides))
         starts = self.train_starts(k)
         i = starts[int(rng.integers(len(starts)))]
-        return random_crop(shrink_sample(self.window(i, k, int(rng.integers(1, k))), self.shrink), crop, rng)
+        s = self.window(i, k, int(rng.integers(1, k)))
+        return random_crop(shrink_sample(s if neighbours else s.alone(), self.shrink), crop, rng)
 
     @property
     def seen_size(self) -> tuple[int, int]:
