@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from vfi.synthetic import make_scene
-from vfi.video import EncodeSettings, write_video
+from vfi.io.encode import EncodeSettings, write_video
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--frames", type=int, default=24, help="input frames")

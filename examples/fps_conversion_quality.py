@@ -19,7 +19,7 @@ from vfi.metrics import psnr
 from vfi.pipeline import interpolate_stream
 from vfi.registry import create
 from vfi.synthetic import SCENES, make_scene
-from vfi.video import TimedFrame
+from vfi.io.decode import TimedFrame
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--fps-in", default="24000/1001", help="input frame rate, a fraction")

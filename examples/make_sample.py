@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 from vfi.synthetic import make_scene
-from vfi.video import EncodeSettings, ffmpeg_exe, write_video
+from vfi.io.encode import EncodeSettings, write_video
+from vfi.io.probe import ffmpeg_exe
 
 here = Path(__file__).parent
 silent = here / "sample_silent.mp4"

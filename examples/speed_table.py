@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from vfi.synthetic import make_scene
-from vfi.video import EncodeSettings, read_frames, write_video
+from vfi.io.decode import read_frames
+from vfi.io.encode import EncodeSettings, write_video
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--frames", type=int, default=60, help="input frames per clip")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from vfi.synthetic import make_scene
-from vfi.video import EncodeSettings, ffmpeg_exe, write_video
+from vfi.io.encode import EncodeSettings, write_video
+from vfi.io.probe import ffmpeg_exe
 
 LOSSLESS = EncodeSettings(codec="libx264", lossless=True, preset="ultrafast")
 

@@ -15,7 +15,7 @@ from vfi.metrics import psnr
 from vfi.pipeline import interpolate_stream
 from vfi.registry import create
 from vfi.synthetic import make_scene, scene_translate
-from vfi.video import TimedFrame
+from vfi.io.decode import TimedFrame
 
 
 def fast_pan(frames: int = 17) -> list[np.ndarray]:

@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 from conftest import make_clip, moving_frames
 from vfi.classic import FlowWarp
 from vfi.cli import app
-from vfi.images import read_image, write_image
+from vfi.io.images import read_image, write_image
 from vfi.metrics import psnr
 from vfi.synthetic import make_scene
 from vfi.tiles import Tiled, tile_starts, tile_weights
-from vfi.video import FrameReader, ffmpeg_exe, probe, read_frames
+from vfi.io.decode import FrameReader, read_frames
+from vfi.io.probe import ffmpeg_exe, probe
 
 runner = CliRunner()
 

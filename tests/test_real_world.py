@@ -16,7 +16,9 @@ from conftest import audio_seconds, make_clip, moving_frames
 from vfi import segments
 from vfi.cli import app
 from vfi.metrics import psnr
-from vfi.video import EncodeSettings, ffmpeg_exe, probe, read_frames
+from vfi.io.decode import read_frames
+from vfi.io.encode import EncodeSettings
+from vfi.io.probe import ffmpeg_exe, probe
 
 runner = CliRunner()
 
@@ -185,20 +187,21 @@ def test_a_video_that_stops_well_short_of_its_declared_duration_is_reported_as_c
     """ffmpeg sometimes reaches the end of a truncated Matroska file without a word: the length tells."""
     import dataclasses
 
-    from vfi.video import FrameReader, VideoError
+    from vfi.io.decode import FrameReader
+    from vfi.io.probe import Stream, VideoError
 
     info = probe(make_clip(tmp_path / "in.mkv", moving_frames(12, h=64, w=96)))
     assert len(list(FrameReader(info))) == 12
     with pytest.raises(VideoError, match="ends at 0.50 s of the 1.00 s the file declares"):
         list(FrameReader(dataclasses.replace(info, duration=2 * info.duration)))
-    with_audio = dataclasses.replace(info, duration=2 * info.duration, has_audio=True)
+    with_audio = dataclasses.replace(info, duration=2 * info.duration, streams=(Stream(1, "Audio", "aac"),))
     assert len(list(FrameReader(with_audio))) == 12  # the declared duration may be the audio's
 
 
 def test_absurd_frame_size_is_refused_before_reading(tmp_path, monkeypatch):
-    from vfi import video
+    from vfi.io import probe as probing
 
-    monkeypatch.setattr(video, "MAX_PIXELS", 64 * 64)
+    monkeypatch.setattr(probing, "MAX_PIXELS", 64 * 64)
     src = make_clip(tmp_path / "in.mkv", moving_frames(4, h=64, w=96))
     result = vfi("upsample", src, "-o", tmp_path / "o.mp4", "-f", "2")
     assert result.exit_code == 1 and "beyond what vfi handles" in result.output

@@ -2,20 +2,21 @@ from fractions import Fraction
 
 import pytest
 
-from vfi.schedule import output_frame_count, resolve_ratio, times_for_pair
+from vfi.schedule import MAX_FPS, MAX_RATIO, output_frame_count, resolve_rates, times_for_pair
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 8])
 def test_factor_places_real_frames_at_multiples_and_even_times_between(factor):
-    ratio, fps = resolve_ratio(Fraction(25), factor, None)
-    assert fps == 25 * factor
+    rates = resolve_rates(Fraction(25), factor, None)
+    ratio = rates.stream / 25
+    assert rates.output == rates.stream == 25 * factor
     for i in range(5):
         assert times_for_pair(i, ratio) == [Fraction(j, factor) for j in range(factor)]
     assert output_frame_count(10, ratio) == 10 * factor
 
 
 def test_24_to_60_gives_exact_times_and_count():
-    ratio, fps = resolve_ratio(Fraction(24), None, Fraction(60))
+    ratio = resolve_rates(Fraction(24), None, Fraction(60)).stream / 24
     assert ratio == Fraction(5, 2)
     assert times_for_pair(0, ratio) == [0, Fraction(2, 5), Fraction(4, 5)]
     assert times_for_pair(1, ratio) == [Fraction(1, 5), Fraction(3, 5)]
@@ -25,16 +26,36 @@ def test_24_to_60_gives_exact_times_and_count():
 
 
 def test_ntsc_rates_stay_exact_over_an_hour():
-    ratio, fps = resolve_ratio(Fraction(30000, 1001), None, Fraction(60000, 1001))
-    assert ratio == 2 and fps == Fraction(60000, 1001)
+    rates = resolve_rates(Fraction(30000, 1001), None, Fraction(60000, 1001))
+    ratio = rates.stream / Fraction(30000, 1001)
+    assert ratio == 2 and rates.output == Fraction(60000, 1001)
     frames_in_an_hour = 107892
     assert output_frame_count(frames_in_an_hour, ratio) == 2 * frames_in_an_hour
 
 
-@pytest.mark.parametrize("factor, fps, message", [(1, None, "at least 2"), (None, Fraction(20), "is below"), (None, None, "exactly one")])
+@pytest.mark.parametrize("factor, fps, message", [(1, None, "at least 2"), (None, Fraction(20), "is below"),
+                                                  (None, None, "give --factor"), (2, Fraction(60), "not both")])
 def test_bad_rate_requests_are_refused(factor, fps, message):
     with pytest.raises(ValueError, match=message):
-        resolve_ratio(Fraction(24), factor, fps)
+        resolve_rates(Fraction(24), factor, fps)
+
+
+@pytest.mark.parametrize("source, factor, fps, limit", [(25, 1000, None, f"limit of {MAX_RATIO}"),
+                                                        (25, None, Fraction(10**9), f"limit of {MAX_RATIO}"),
+                                                        (100, None, Fraction(2000), f"limit of {MAX_FPS} fps")])
+def test_absurd_rates_are_refused_naming_the_limit_unless_forced(source, factor, fps, limit):
+    with pytest.raises(ValueError, match=limit):
+        resolve_rates(Fraction(source), factor, fps)
+    assert resolve_rates(Fraction(source), factor, fps, force=True).stream > MAX_FPS
+
+
+def test_slow_motion_interpolates_more_frames_and_plays_them_at_the_output_rate():
+    rates = resolve_rates(Fraction(30), slowmo=Fraction(4))
+    assert (rates.stream, rates.output) == (120, 30)  # 4x the frames, played at the input's rate
+    rates = resolve_rates(Fraction(24), fps=Fraction(60), slowmo=Fraction(2))
+    assert (rates.stream, rates.output) == (120, 60)
+    with pytest.raises(ValueError, match="at least 1"):
+        resolve_rates(Fraction(30), slowmo=Fraction(1, 2))
 
 
 def test_uneven_timestamps_place_each_output_frame_by_its_real_time():

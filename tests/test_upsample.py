@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from conftest import audio_seconds, make_clip, moving_frames
 from vfi.cli import app
-from vfi.video import ffmpeg_exe, probe, read_frames
+from vfi.io.decode import read_frames
+from vfi.io.probe import ffmpeg_exe, probe
 
 runner = CliRunner()
 

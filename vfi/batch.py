@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .video import CONTAINERS, VideoError
+from .io.encode import CONTAINERS
+from .io.probe import VideoError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".flv",
                   ".wmv", ".ogv", ".3gp", ".y4m", ".nut", ".gif"}
@@ -21,8 +22,8 @@ class FolderReport:
 
 def plan_folder(input_dir: Path, output_dir: Path) -> list[tuple[Path, Path]]:
     """(input, output) for each video in input_dir; outputs keep the name and, where we can write it, the container."""
-    if not output_dir.is_dir():
-        raise VideoError(f"{output_dir}: output folder does not exist (a folder INPUT needs a folder -o)")
+    if (output_dir.exists() and not output_dir.is_dir()) or output_dir.suffix.lower() in VIDEO_SUFFIXES:
+        raise VideoError(f"{output_dir}: a folder INPUT needs a folder -o (it is made if missing), not a file")
     if output_dir.resolve() == input_dir.resolve():
         raise VideoError(f"{output_dir}: choose an output folder other than the input folder")
     jobs = []
@@ -40,7 +41,12 @@ def upsample_folder(input_dir: Path, output_dir: Path, run_one: Callable[[Path, 
     """Run `run_one(input, output)` for each video; an output that exists is a finished job (outputs
     appear only when complete), and one failure does not stop the rest."""
     report = FolderReport()
-    for source, target in plan_folder(Path(input_dir), Path(output_dir)):
+    jobs = plan_folder(Path(input_dir), Path(output_dir))
+    try:
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VideoError(f"{output_dir}: cannot create the output folder ({exc.strerror})") from None
+    for source, target in jobs:
         if target.exists():
             report.skipped.append(source)
             continue

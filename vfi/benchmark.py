@@ -26,7 +26,8 @@ from .metrics import interpolation_error, psnr, ssim
 from .pipeline import StreamStats, interpolate_stream
 from .scenes import DEFAULT_THRESHOLD
 from .synthetic import SCENES, make_scene
-from .video import FrameReader, probe
+from .io.decode import FrameReader
+from .io.probe import probe
 
 PROTOCOL = (
     "Videos: keep every k-th frame, interpolate back to the full rate with upsample's own code path, "

@@ -17,7 +17,7 @@ from .dis import VideoFlow
 from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
 from .resample import pixel_grid, upscale_map
 from .scenes import rgb8
-from .video import ffmpeg_exe
+from .io.probe import ffmpeg_exe
 
 
 class Duplicate(Interpolator):
@@ -92,6 +92,7 @@ class FlowWarp(FrameInterpolator):
     light_full_size = True
     name = "flow"
     follows_motion = True
+    min_side = 32  # DIS needs a few patches per side
     description = "bidirectional DIS optical flow (started from the previous pair's), warped to t, occlusion-aware blend"
     native_alpha = True
 
@@ -151,6 +152,7 @@ class MotionCompensated(FrameInterpolator):
 
     light_full_size = True
     name = "mci"
+    min_side = 32  # minterpolate works on 16-pixel blocks
     description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC; 8-bit)"
     native_deep = False
     max_denominator = 60

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import List, Optional
 
@@ -25,18 +26,28 @@ class CliError(Exception):
     """An error already worded for the user."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the same clean stop as Ctrl-C, and the conventional exit code 143 (128 + 15)."""
+
+
+def flag(*names: str, help: str, **extra) -> bool:
+    """An on/off option; shown in --help without a value placeholder, since it takes none."""
+    return typer.Option(False, *names, help=help, metavar="", **extra)
+
+
 @contextmanager
 def user_errors():
     """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
     from .registry import UnknownModelError
-    from .video import VideoError
+    from .io.probe import VideoError
 
     try:
         yield
     except KeyboardInterrupt as exc:
         hint = getattr(exc, "hint", None) or "stopped; no partial output was left behind"
-        err.print(f"[red]interrupted[/red]: {hint}", highlight=False)
-        raise typer.Exit(130)
+        err.print(f"[red]{'terminated' if isinstance(exc, Terminated) else 'interrupted'}[/red]: {hint}",
+                  highlight=False)
+        raise typer.Exit(143 if isinstance(exc, Terminated) else 130)
     except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         raise typer.Exit(1)
@@ -56,46 +67,54 @@ def upsample(
     output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4, .mkv, .mov, .webm, .avi), image sequence (out/%05d.png), or folder when INPUT is one."),
     factor: Optional[int] = typer.Option(None, "--factor", "-f", help="Multiply the frame rate by this integer (>= 2); duration is kept."),
     fps: Optional[str] = typer.Option(None, "--fps", help="Target frame rate instead of --factor, e.g. 60, 59.94 or 60000/1001."),
+    slowmo: Optional[str] = typer.Option(None, "--slowmo", help="Slow motion: make the video this many times longer (e.g. 4 or 2.5), at the input's rate or at --fps/--factor's."),
+    stretch_audio: bool = flag("--stretch-audio", help="With --slowmo: stretch the audio to match (ffmpeg atempo, pitch kept) instead of leaving it out."),
+    video_stream: int = typer.Option(0, "--video-stream", min=0, help="Which video stream to interpolate when the input has several (0 is the first; cover art not counted)."),
     model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
     batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs interpolated per batch."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
-    scene_threshold: float = typer.Option(0.5, "--scene-threshold", min=0.0, help="Scene-cut sensitivity in [0, 1]; no morphing across a cut. 0 disables."),
+    scene_threshold: float = typer.Option(0.5, "--scene-threshold", min=0.0, max=1.0, help="Scene-cut sensitivity in [0, 1]; no morphing across a cut. 0 disables."),
     codec: Optional[str] = typer.Option(None, "--codec", help="libx264, libx265, ffv1, prores or vp9 (default: libx264; libx265 10-bit for 10/16-bit input)."),
     crf: int = typer.Option(18, "--crf", min=0, max=63, help="Quality for libx264/libx265/vp9 (lower is better)."),
     preset: str = typer.Option("medium", "--preset", help="Encoder speed preset for libx264/libx265 (ultrafast ... veryslow)."),
-    lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB output: passed-through frames are bit-identical to the decoded input."),
-    no_audio: bool = typer.Option(False, "--no-audio", help="Drop the audio instead of copying it."),
-    dedup: bool = typer.Option(False, "--dedup", help="Drop repeated frames (animation on twos, stalled screen captures) and interpolate across the real motion."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its finished parts (same frames as an unbroken run)."),
+    lossless: bool = flag("--lossless", help="Lossless RGB output: passed-through frames are bit-identical to the decoded input."),
+    no_audio: bool = flag("--no-audio", help="Drop the audio instead of copying it."),
+    dedup: bool = flag("--dedup", help="Drop repeated frames (animation on twos, stalled screen captures) and interpolate across the real motion."),
+    resume: bool = flag("--resume", help="Continue an interrupted run from its finished parts (same frames as an unbroken run)."),
     input_fps: Optional[str] = typer.Option(None, "--input-fps", help="Frame rate of an image-sequence INPUT (default 25)."),
     scale: Optional[float] = typer.Option(None, "--scale", min=0.05, max=1.0, help="Estimate motion at this fraction of the frame size (default: chosen from the size; 0.5 or less for 4K)."),
     tile: int = typer.Option(0, "--tile", min=0, help="Interpolate in overlapping tiles of this many pixels (0: only when a frame is above 4K)."),
-    force: bool = typer.Option(False, "--force", help="Replace OUTPUT if it exists."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no summary."),
+    force: bool = flag("--force", help="Replace OUTPUT if it exists; also allow rates beyond the limits (64 frames per input frame, 1000 fps)."),
+    quiet: bool = flag("--quiet", "-q", help="No progress bar and no summary."),
 ):
-    """Write INPUT at a higher frame rate: --factor N or --fps F. Audio is copied unchanged.
+    """Write INPUT at a higher frame rate (--factor N or --fps F) or in slow motion (--slowmo S).
+
+    Audio, subtitles, chapters, attachments and metadata are copied unchanged, and so are the
+    aspect ratio, rotation and colour tags.
 
     Variable-frame-rate input is interpolated on its real timestamps to a constant rate.
     A folder INPUT does every video in it into the folder OUTPUT, skipping finished ones.
     """
     from .batch import upsample_folder
     from .interpolator import resolve_device
+    from .io.encode import EncodeSettings
+    from .io.probe import parse_fps_argument, parse_number
     from .registry import create
-    from .video import EncodeSettings, parse_fps_argument
+    from .schedule import check_rate_request
 
     with user_errors():
         _stop_cleanly_on_sigterm()
-        if factor is None and fps is None:
-            raise CliError("give --factor N (e.g. 2) or --fps F (e.g. 60)")
-        if factor is not None and fps is not None:
-            raise CliError("give either --factor or --fps, not both")
         target = parse_fps_argument(fps) if fps is not None else None
+        slow = parse_number(slowmo, "--slowmo") if slowmo is not None else Fraction(1)
+        check_rate_request(factor, target, slow)
+        if stretch_audio and slow == 1:
+            raise CliError("--stretch-audio goes with --slowmo")
         settings = EncodeSettings(codec=codec or "auto", crf=crf, preset=preset, lossless=lossless)
         input_options = ("-framerate", str(parse_fps_argument(input_fps))) if input_fps else ()
         interpolator = create(model, device=resolve_device(device), scale=scale, tile=tile)
         job = dict(factor=factor, fps=target, batch_size=batch_size, scene_threshold=scene_threshold,
                    encode=settings, force=force, keep_audio=not no_audio, dedup=dedup, resume=resume,
-                   input_options=input_options)
+                   input_options=input_options, slowmo=slow, stretch_audio=stretch_audio, video_stream=video_stream)
         if not input.is_dir():
             _upsample_one(input, output, interpolator, job, quiet)
             return
@@ -113,7 +132,7 @@ def _stop_cleanly_on_sigterm() -> None:
     import threading
 
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
@@ -138,8 +157,8 @@ def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: boo
 
         result = run_upsample(input, output, interpolator, on_start=on_start, on_frame=on_frame, **job)
         bar.update(task, completed=result.stats.frames_out, total=result.stats.frames_out)
-    if result.audio_note:
-        err.print(f"[yellow]note[/yellow]: {result.audio_note}")
+    for note in result.notes:
+        err.print(f"[yellow]note[/yellow]: {note}", highlight=False)
     if quiet:
         return
     s = result.stats
@@ -147,6 +166,7 @@ def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: boo
         err.print("[yellow]note[/yellow]: variable frame rate input: interpolated on its real timestamps")
     extra = f", {s.repeats_dropped} repeated frame(s) dropped" if job["dedup"] else ""
     extra += f", resumed after {result.resumed_frames} frames" if result.resumed_frames else ""
+    extra += f", slow motion {float(job['slowmo']):g}x" if job["slowmo"] != 1 else ""
     err.print(
         f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
         f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "
@@ -163,12 +183,12 @@ def interpolate(
     times: str = typer.Option("0.5", "--times", "-t", help="Comma-separated times in (0, 1), e.g. 0.25,0.5,0.75."),
     model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
-    force: bool = typer.Option(False, "--force", help="Replace output images that exist."),
+    force: bool = flag("--force", help="Replace output images that exist."),
 ):
     """Make the frames between two images at the given times."""
     import numpy as np
 
-    from .images import numbered, read_image, write_image
+    from .io.images import numbered, read_image, write_image
     from .interpolator import resolve_device
     from .registry import create
 
@@ -202,7 +222,7 @@ def train(
     clips: List[Path] = typer.Argument(..., help="Video clip(s) to fit the model to (their own frames supervise it)."),
     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt): the best by validation PSNR."),
     model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, unet, or a checkpoint .pt path."),
-    from_scratch: bool = typer.Option(False, "--from-scratch", help="Start from random weights, not the pretrained ones."),
+    from_scratch: bool = flag("--from-scratch", help="Start from random weights, not the pretrained ones."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default: 1000 unless --minutes is given)."),
     minutes: Optional[float] = typer.Option(None, "--minutes", min=0.01, help="Train for this much wall time instead of (or as well as) --steps."),
     factor: int = typer.Option(4, "--factor", "-k", min=2, help="Largest frame gap learned: windows of stride 2..k (targets at t = j/k)."),
@@ -219,14 +239,15 @@ def train(
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     chained: float = typer.Option(0.8, "--chained", min=0.0, max=1.0, help="Share of training pairs whose motion seed starts from the pair before, as along a video (the rest start from rest, as a video's first pair)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    bf16: bool = typer.Option(False, "--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
+    bf16: bool = flag("--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
     workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Processes that draw training samples (0: the training process itself). Default: 6 when training on CUDA, else 0."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Log lines instead of a progress bar."),
+    quiet: bool = flag("--quiet", "-q", help="Log lines instead of a progress bar."),
 ):
     """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""
     from .fit import fit
 
     with user_errors():
+        _stop_cleanly_on_sigterm()
         for clip in [*clips, *val_clips]:
             if clip.resolve() == output.resolve():
                 raise CliError(f"{output}: the checkpoint would overwrite an input clip")
@@ -263,12 +284,12 @@ def benchmark(
     batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs per batch (as in upsample)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON to this file."),
-    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown tables (for the README) instead of a rich table."),
+    markdown: bool = flag("--markdown", help="Print Markdown tables (for the README) instead of a rich table."),
     save_examples: Optional[Path] = typer.Option(None, "--save-examples", help="Write PNG strips of the worst frames (truth | methods | error) here."),
     check: Optional[Path] = typer.Option(None, "--check", help="Fail (exit 1) if PSNR drops > --margin below this reference JSON, or dup < blend < flow breaks."),
     write_reference: Optional[Path] = typer.Option(None, "--write-reference", help="Write the quality numbers as a reference JSON for --check."),
     margin: float = typer.Option(0.3, "--margin", min=0.0, help="Allowed PSNR drop in dB for --check."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = flag("--quiet", "-q", help="No progress output."),
 ):
     import json
 
@@ -369,7 +390,7 @@ def version_callback(value: bool):
 
 
 @app.callback()
-def root(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+def root(version: bool = flag("--version", callback=version_callback, is_eager=True,
                                       help="Print the version and exit.")):
     """Video frame interpolation: higher frame rates and slow motion from ordinary videos."""
 

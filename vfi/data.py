@@ -23,7 +23,8 @@ import torch
 
 from .models.wrapper import working_downscale
 from .synthetic import Layer, Motion, Scene, random_texture
-from .video import FrameReader, probe
+from .io.decode import FrameReader
+from .io.probe import probe
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from .classic import FlowWarp
 from .data import ClipWindows, SyntheticMotion, load_photos
 from .interpolator import resolve_device
+from .interrupts import ResumableInterrupt
 from .models import ARCHITECTURES
 from .models.wrapper import MAX_WORK_SIDE
 from .registry import weights_dir
@@ -128,10 +129,10 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         task = bar.add_task("train", total=total, info="")
         try:
             result = trainer.run(on_step)
-        except KeyboardInterrupt:
-            console.print(f"[yellow]interrupted[/yellow] at step {trainer.step}: best checkpoint {output} "
-                          f"({trainer.best:.2f} dB); continue with --resume {trainer.resume_path}")
-            raise
+        except KeyboardInterrupt as exc:
+            raise ResumableInterrupt(f"stopped at step {trainer.step}: best checkpoint {output} "
+                                     f"({trainer.best:.2f} dB) kept; continue with --resume "
+                                     f"{trainer.resume_path}") from exc
     first = trainer.history[0]["val_psnr"]
     console.print(f"done: {trainer.step} steps in {trainer.elapsed:.0f} s; validation {first:.2f} -> "
                   f"{trainer.best:.2f} dB (flow {flow_score:.2f} dB); wrote {output}", highlight=False)

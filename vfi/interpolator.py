@@ -38,6 +38,12 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     return x, (h, w)
 
 
+def pad_frames(frames: np.ndarray, side: int) -> np.ndarray:
+    """Edge-pad (B, H, W, C) frames at the bottom and right to at least side x side."""
+    h, w = frames.shape[1:3]
+    return np.pad(frames, ((0, 0), (0, max(0, side - h)), (0, max(0, side - w)), (0, 0)), mode="edge")
+
+
 def unpad(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x[..., : size[0], : size[1]]
 
@@ -55,6 +61,7 @@ class Interpolator(abc.ABC):
     motion_scale: float | None = None  # fraction of the frame size motion is estimated at; None: automatic
     light_full_size: bool = False  # its full-size stage works in integers (OpenCV): no tiles needed for memory
     follows_motion: bool = False  # carries motion from pair to pair (`reset`): wants consecutive pairs in order
+    min_side: int = 0  # smaller frames are edge-padded to this size for it, and the result cropped back
 
     def interpolate(self, frame0: torch.Tensor, frame1: torch.Tensor, times: Times) -> torch.Tensor:
         if frame0.shape != frame1.shape or frame0.ndim != 4 or frame0.shape[1] != 3:
@@ -69,8 +76,13 @@ class Interpolator(abc.ABC):
 
         C is 3 or 4 (RGBA), the dtype uint8 or uint16 (10/16-bit sources). An interpolator
         that cannot take alpha gets it as a second grey picture; one that works in 8 bits
-        gets the top 8 bits (and says so in its description).
+        gets the top 8 bits (and says so in its description). Frames smaller than `min_side`
+        (a 1x1 video) are padded for it and cropped back.
         """
+        h, w = frames0.shape[1:3]
+        if min(h, w) < self.min_side:
+            out = self.interpolate_frames(pad_frames(frames0, self.min_side), pad_frames(frames1, self.min_side), times)
+            return out[:, :, :h, :w]
         if frames0.shape[-1] == 4 and not self.native_alpha:
             rgb = self.interpolate_frames(frames0[..., :3], frames1[..., :3], times)
             grey = lambda f: np.repeat(f[..., 3:], 3, axis=-1)

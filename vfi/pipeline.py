@@ -20,11 +20,15 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 
 from .interpolator import Interpolator
+from .interrupts import ResumableInterrupt
+from .io.decode import FrameReader, TimedFrame
+from .io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameWriter, check_container,
+                        is_sequence_path, sequence_files)
+from .io.mux import video_tag_args
+from .io.probe import VideoError, VideoInfo, probe
 from .scenes import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
-from .schedule import instants_between, resolve_ratio, times_between
+from .schedule import instants_between, resolve_rates, times_between
 from .segments import SegmentedOutput, WholeOutput, job_description, parts_folder
-from .video import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameReader, FrameWriter, TimedFrame,
-                    VideoError, VideoInfo, is_sequence_path, probe, sequence_files)
 
 
 @dataclass
@@ -110,6 +114,20 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
                 yield frame
 
 
+def stream_end(last: TimedFrame, shown: Fraction, longest: Fraction) -> Fraction:
+    """When the video stops showing its last frame.
+
+    Decoders attach durations to the wrong frames when B-frames reorder them (a frame before a
+    gap may report one frame's time, and another frame late in the clip the gap's), so the last
+    frame's own duration cannot be trusted; their sum can: the video ends where the first frame
+    plus every duration says, when that lies within the last frame's reach. Otherwise
+    (timestamps with gaps the durations do not show) the last frame's own duration decides.
+    """
+    if last.ts < shown <= last.ts + longest:
+        return shown
+    return last.ts + last.duration
+
+
 def as_timed(frames: Iterable) -> Iterator[TimedFrame]:
     """Plain frames are taken to be shown at times 0, 1, 2, ... (input-frame units)."""
     for index, frame in enumerate(frames):
@@ -139,7 +157,8 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
     if prev is None:
         return
     stats.frames_in = 1
-    end = prev.ts + prev.duration
+    shown = prev.ts + prev.duration  # first frame's time plus every frame's duration
+    longest = prev.duration
     nominal = prev.duration
     last_seen = prev
     held: Optional[TimedFrame] = None  # the last repeat of `prev` dropped so far
@@ -169,7 +188,8 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         if frame.ts - last_seen.ts != nominal:
             stats.variable_rate = True
         last_seen = frame
-        end = max(end, frame.ts + frame.duration)
+        shown += frame.duration
+        longest = max(longest, frame.duration)
         if frame.ts <= prev.ts:
             continue  # a repeated or backwards timestamp: nothing to show between the two
         if dedup and is_repeat(prev.image, frame.image):
@@ -186,7 +206,7 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
             yield from emit()
             pending = []
     yield from emit()
-    for k in instants_between(prev.ts, end, rate):
+    for k in instants_between(prev.ts, stream_end(last_seen, shown, longest), rate):
         if k >= skip_before:
             stats.frames_out += 1
             yield prev.image
@@ -300,7 +320,7 @@ class UpsampleResult:
     output_fps: Fraction
     stats: StreamStats
     seconds: float
-    audio_note: Optional[str]
+    notes: list[str]
     resumed_frames: int = 0
 
     @property
@@ -309,70 +329,89 @@ class UpsampleResult:
         return (self.stats.frames_out - self.resumed_frames) / max(self.seconds, 1e-9)
 
 
-class ResumableInterrupt(KeyboardInterrupt):
-    """Ctrl-C after some parts were finished: they are kept, and `hint` says how to go on."""
-
-    def __init__(self, hint: str):
-        super().__init__(hint)
-        self.hint = hint
-
-
 ProgressCallback = Callable[[int], None]
+
+
+def _output_folder(output_path: Path) -> Optional[Path]:
+    """Create the folder an image sequence goes into; returns it when it was made here (removed on failure)."""
+    folder = output_path.parent
+    if not is_sequence_path(output_path) or folder.exists() or not folder.parent.is_dir():
+        return None
+    folder.mkdir()
+    return folder
 
 
 def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
              factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
              scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
              force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
-             input_options: tuple[str, ...] = (),
+             input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
+             video_stream: int = 0,
              on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
              on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
-    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration.
+    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
+    (or lasts `slowmo` times longer).
 
     Frames are placed by their real timestamps (variable-rate input stays in sync with its
     audio). A video output is written in parts so `resume=True` can continue an
-    interrupted run from its finished parts with the same frames.
+    interrupted run from its finished parts with the same frames. `force` replaces an existing
+    output and lifts the limits on absurd rates.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    info = probe(input_path, input_options)
+    info = probe(input_path, input_options, video_stream)
     sequence_out = is_sequence_path(output_path)
+    if not sequence_out:
+        info = info.stored()  # decode the frames as stored; the output keeps the rotation tag
     if resume and sequence_out:
         raise VideoError("--resume works with video outputs, not image sequences")
-    if not (resume and parts_folder(output_path).is_dir()):
-        check_paths(input_path, output_path, force)
-    elif _same_file(input_path, output_path):
-        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     try:
-        ratio, out_fps = resolve_ratio(info.fps, factor, fps)
+        resolve_rates(info.fps, factor, fps, slowmo, force)  # refuse absurd requests before any work
     except ValueError as exc:
         raise VideoError(str(exc)) from None
     encode = (encode or EncodeSettings(codec="auto")).for_input(info)
+    made_folder = None
+    if not (resume and parts_folder(output_path).is_dir()):
+        made_folder = _output_folder(output_path) if not _same_file(input_path, output_path) else None
+        try:
+            check_paths(input_path, output_path, force)
+            if not sequence_out:
+                check_container(output_path, encode.codec)
+        except BaseException:
+            _remove_if_empty(made_folder)
+            raise
+    elif _same_file(input_path, output_path):
+        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     alpha = info.has_alpha and (sequence_out or encode.codec in ALPHA_CODECS)
     reader = FrameReader(info, timed=True, alpha=alpha)
     layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+    tags = tuple(video_tag_args(info, encode.codec, rgb=encode.lossless)) if not sequence_out else ()
     started = time.perf_counter()
-    if sequence_out:
-        writer = WholeOutput(FrameWriter(output_path, info.width, info.height, out_fps, encode, **layout))
-    else:
-        job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}", rate=out_fps,
-                              batch=batch_size, scenes=scene_threshold, encode=encode, dedup=dedup,
-                              audio=keep_audio, **layout)
-        writer = SegmentedOutput(output_path, info.width, info.height, out_fps, encode, job, resume, **layout)
-    skip = writer.done
     stats = StreamStats()
+    frames = prefetch(reader, depth=2 * batch_size + 2)
+    writer = None
     try:
+        first_two = [f for _, f in zip(range(2), frames)]
+        if len(first_two) < 2:
+            raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
+        rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
+        if sequence_out:
+            writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
+        else:
+            job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}",
+                                  rate=rates.stream, output_rate=rates.output, batch=batch_size,
+                                  scenes=scene_threshold, encode=encode, dedup=dedup, audio=keep_audio,
+                                  stretch_audio=stretch_audio, tags=tags, **layout)
+            writer = SegmentedOutput(output_path, info.width, info.height, rates.output, encode, job, resume,
+                                     tags=tags, **layout)
+        skip = writer.done
         if not writer.complete:
-            frames = prefetch(reader, depth=2 * batch_size + 2)
-            first_two = [f for _, f in zip(range(2), frames)]
-            if len(first_two) < 2:
-                raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
-            estimated = math.ceil(info.duration * out_fps) if info.duration else None
+            estimated = math.ceil(info.duration * rates.stream) if info.duration else None
             if on_start:
-                on_start(info, out_fps, estimated)
-            background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(ratio + 1)))
+                on_start(info, rates.output, estimated)
+            background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(rates.stream / info.fps + 1)))
             try:
-                stream = interpolate_stream(itertools.chain(first_two, frames), out_fps, interpolator, batch_size,
-                                            scene_threshold, stats, dedup=dedup, skip_before=skip,
+                stream = interpolate_stream(itertools.chain(first_two, frames), rates.stream, interpolator,
+                                            batch_size, scene_threshold, stats, dedup=dedup, skip_before=skip,
                                             part_frames=writer.part_frames)
                 for frame in stream:
                     background.write(frame)
@@ -380,15 +419,26 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
                         on_frame(skip + stats.frames_out)
             finally:
                 background.close()
-        note = writer.finish(info if keep_audio else None)
+        notes = writer.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)
     except KeyboardInterrupt:
-        writer.abort(keep_parts=True)
-        if writer.kept_parts:
-            raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
-                                     "run the same command with --resume to continue") from None
+        if writer is not None:
+            writer.abort(keep_parts=True)
+            if writer.kept_parts:
+                raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
+                                         "run the same command with --resume to continue") from None
+        _remove_if_empty(made_folder)
         raise
     except BaseException:
-        writer.abort(keep_parts=False)
+        if writer is not None:
+            writer.abort(keep_parts=False)
+        _remove_if_empty(made_folder)
         raise
+    finally:
+        frames.close()
     stats.frames_out += skip
-    return UpsampleResult(output_path, info.fps, out_fps, stats, time.perf_counter() - started, note, skip)
+    return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started, notes, skip)
+
+
+def _remove_if_empty(folder: Optional[Path]) -> None:
+    if folder is not None and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

@@ -15,7 +15,9 @@ from typing import Optional
 
 import numpy as np
 
-from .video import EncodeSettings, FrameWriter, VideoError, VideoInfo, join_parts, remove_quietly, sequence_files
+from .io.encode import EncodeSettings, FrameWriter, remove_quietly, sequence_files
+from .io.mux import join_parts
+from .io.probe import VideoError, VideoInfo
 
 PART_FRAMES = 600
 JOB_FILE = "job.json"
@@ -40,13 +42,13 @@ class SegmentedOutput:
     """Receives output frames in order; `done` frames were already written by an earlier run."""
 
     def __init__(self, output: Path, width: int, height: int, fps: Fraction, settings: EncodeSettings,
-                 job: dict, resume: bool, channels: int = 3, deep: bool = False):
+                 job: dict, resume: bool, channels: int = 3, deep: bool = False, tags: tuple[str, ...] = ()):
         self.output = Path(output)
         self.folder = parts_folder(self.output)
         self.size = (width, height)
         self.fps = fps
         self.settings = settings
-        self.layout = {"channels": channels, "deep": deep}
+        self.layout = {"channels": channels, "deep": deep, "tags": tags}
         self.job = job
         self.part_frames = PART_FRAMES
         self.done = 0
@@ -114,8 +116,9 @@ class SegmentedOutput:
         self._index += 1
         self._frames_in_part = 0
 
-    def finish(self, audio_from: Optional[VideoInfo]) -> Optional[str]:
-        """Join the parts and the audio into the output; remove the parts. Returns the audio note."""
+    def finish(self, source: Optional[VideoInfo], **carry) -> list[str]:
+        """Join the parts and what the source carries (`mux.join_parts`) into the output; remove the
+        parts. Returns the notes on what could not be carried over as it was."""
         if self.last_part_frames is None:
             if self._writer is not None:
                 self.last_part_frames = self._frames_in_part
@@ -128,9 +131,9 @@ class SegmentedOutput:
         if not parts:
             raise VideoError("no frames were produced")
         seconds = [Fraction(PART_FRAMES) / self.fps] * (len(parts) - 1) + [Fraction(last) / self.fps]
-        note = join_parts(parts, seconds, self.output, self.settings.codec, audio_from)
+        notes = join_parts(parts, seconds, self.output, self.settings.codec, source, **carry)
         remove_quietly(self.folder)
-        return note
+        return notes
 
     def abort(self, keep_parts: bool) -> None:
         """Stop; keep the finished parts for --resume (after an interrupt) or remove everything."""
@@ -157,9 +160,9 @@ class WholeOutput:
         self.writer = writer.open()
         self.write = self.writer.write
 
-    def finish(self, audio_from: Optional[VideoInfo]) -> Optional[str]:
+    def finish(self, source: Optional[VideoInfo], **carry) -> list[str]:
         self.writer.finish()
-        return None
+        return []
 
     def abort(self, keep_parts: bool) -> None:
         self.writer.abort()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from ..files import publish
+from ..io.files import publish
 from . import ARCHITECTURES, build_network
 
 FORMAT = "vfi-checkpoint-v1"

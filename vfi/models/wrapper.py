@@ -31,6 +31,8 @@ def working_downscale(h: int, w: int, max_side: int, scale: float | None = None)
 class ModelInterpolator(Interpolator):
     """A learned interpolator: half precision on CUDA, fp32 (or bf16 if asked) on the CPU."""
 
+    min_side = 32  # the motion seed (DIS) needs a few patches per side
+
     def __init__(self, net: torch.nn.Module, arch: str, name: str, description: str = "",
                  max_work_side: int = MAX_WORK_SIDE, cpu_dtype: torch.dtype = torch.float32):
         self.net = net.eval()

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from .files import publish
-from .video import VideoError
+from .probe import VideoError
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

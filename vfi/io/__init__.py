@@ -1,0 +1,1 @@
+"""Files in and out: probing, decoding, encoding, muxing, still images, atomic publication."""

@@ -1,0 +1,270 @@
+"""Streaming encode: RGB frames into a video file or an image sequence through an ffmpeg pipe.
+
+What is written appears under its final name only once it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .decode import raw_pix_fmt
+from .files import publish
+from .probe import VideoError, VideoInfo, ffmpeg_exe
+
+CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
+ALPHA_CODECS = ("ffv1", "prores", "vp9")  # video codecs that can carry an alpha channel
+
+
+def default_codec(info: VideoInfo) -> str:
+    """libx264 for ordinary input; 10-bit HEVC for deeper input, so it stays deep by default."""
+    return "libx265" if info.high_bit_depth else "libx264"
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "medium"
+    lossless: bool = False
+
+    def __post_init__(self):
+        if self.codec not in CODECS and self.codec != "auto":
+            raise VideoError(f"unknown codec '{self.codec}': choose one of {', '.join(CODECS)}")
+
+    def for_input(self, info: VideoInfo) -> "EncodeSettings":
+        """Resolve codec 'auto' from the input (its bit depth)."""
+        return replace(self, codec=default_codec(info)) if self.codec == "auto" else self
+
+    def ffmpeg_args(self, width: int, height: int, deep: bool = False, alpha: bool = False) -> list[str]:
+        """Encoder arguments; odd frame sizes use 4:4:4 chroma so the size is kept exactly.
+
+        `deep` (16-bit frames in) picks a 10-bit or 16-bit pixel format, `alpha` one with alpha.
+        """
+        odd = width % 2 or height % 2
+        chroma = ("yuv444p" if odd else "yuv420p") + ("10le" if deep else "")
+        if self.codec == "libx264":
+            if self.lossless:
+                if deep:
+                    return ["-c:v", "libx264", "-qp", "0", "-preset", self.preset, "-pix_fmt", "yuv444p10le"]
+                return ["-c:v", "libx264rgb", "-qp", "0", "-preset", self.preset, "-pix_fmt", "rgb24"]
+            return ["-c:v", "libx264", "-crf", str(self.crf), "-preset", self.preset, "-pix_fmt", chroma]
+        if self.codec == "libx265":
+            if self.lossless:
+                return ["-c:v", "libx265", "-preset", self.preset, "-x265-params", "lossless=1:log-level=error",
+                        "-pix_fmt", "gbrp12le" if deep else "gbrp"]
+            return ["-c:v", "libx265", "-crf", str(self.crf), "-preset", self.preset,
+                    "-x265-params", "log-level=error", "-pix_fmt", chroma]
+        if self.codec == "ffv1":
+            if deep:
+                fmt = "gbrap16le" if alpha else "gbrp16le"
+            else:
+                fmt = "bgra" if alpha else ("bgr0" if self.lossless else chroma)
+            return ["-c:v", "ffv1", "-level", "3", "-pix_fmt", fmt]
+        if self.codec == "prores":
+            if self.lossless:
+                raise VideoError("prores is not lossless: use --codec ffv1 or libx264 with --lossless")
+            if alpha:
+                return ["-c:v", "prores_ks", "-profile:v", "4", "-pix_fmt", "yuva444p10le"]
+            return ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le"]
+        if self.codec == "vp9":
+            if self.lossless:
+                return ["-c:v", "libvpx-vp9", "-lossless", "1", "-pix_fmt", "gbrp10le" if deep else "gbrp",
+                        "-row-mt", "1"]
+            fmt = "yuva420p" if alpha else chroma
+            return ["-c:v", "libvpx-vp9", "-crf", str(self.crf), "-b:v", "0", "-pix_fmt", fmt, "-row-mt", "1"]
+        raise AssertionError(self.codec)
+
+
+CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".mov": "mov", ".webm": "webm", ".avi": "avi",
+              ".m4v": "mp4", ".nut": "nut"}
+IMAGE_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}  # for image-sequence output (%05d.png)
+
+
+def is_sequence_path(path: Path) -> bool:
+    return "%" in Path(path).name
+
+
+def sequence_files(pattern: Path) -> list[Path]:
+    """Files a printf pattern such as %05d.png would name, that exist now."""
+    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: r"\d{%s,}" % (m.group(1) or 1),
+                              re.escape(pattern.name).replace("%", "%")))
+    folder = pattern.parent if str(pattern.parent) else Path(".")
+    return [p for p in folder.iterdir() if regex.fullmatch(p.name)] if folder.is_dir() else []
+
+
+def _format_for(path: Path) -> Optional[str]:
+    return CONTAINERS.get(path.suffix.lower())
+
+
+# (container, codec) pairs ffmpeg cannot write; WebM holds VP9 alone
+_UNWRITABLE = {("mp4", "prores"), ("mov", "vp9")} | {("webm", c) for c in CODECS if c != "vp9"}
+_BETTER_CONTAINER = {"prores": ".mov or .mkv", "vp9": ".webm, .mkv or .mp4"}
+
+
+def check_container(path: Path, codec: str) -> None:
+    """Refuse a codec the output's container cannot hold before any frame is encoded."""
+    fmt = _format_for(path)
+    if (fmt, codec) in _UNWRITABLE:
+        raise VideoError(f"{path}: a {path.suffix} file cannot hold {codec} video; use "
+                         f"{_BETTER_CONTAINER.get(codec, '.mkv or .mp4')}, or another --codec")
+
+
+def container_args(path: Path, codec: str) -> list[str]:
+    """Muxer arguments: the container by extension, streaming-friendly MP4/MOV, Apple's HEVC tag."""
+    fmt = _format_for(path)
+    args = []
+    if fmt in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"] + (["-tag:v", "hvc1"] if codec == "libx265" else [])
+    return args + (["-f", fmt] if fmt else [])
+
+
+def _image_args(path: Path, deep: bool, alpha: bool) -> list[str]:
+    codec = IMAGE_FORMATS.get(path.suffix.lower())
+    if codec is None:
+        raise VideoError(f"{path}: image sequences are written as .png or .tif")
+    fmt = {(False, False): "rgb24", (True, False): "rgb48be", (False, True): "rgba", (True, True): "rgba64be"}
+    return ["-c:v", codec, "-pix_fmt", fmt[(deep, alpha)], "-start_number", "1", "-f", "image2"]
+
+
+class FrameWriter:
+    """Encodes RGB frames (uint8 or uint16, optionally RGBA) through an ffmpeg pipe.
+
+    `tags` are further encoder arguments: the source's aspect ratio and colour tags, which
+    `mux.video_tag_args` derives.
+
+    A video file is written under a temporary name beside the target and renamed only by
+    `finish()`; an image sequence (name with %05d) goes to a temporary folder whose files
+    are moved into place by `finish()`. `abort()` (or leaving a `with` block on an
+    exception) removes what was written.
+    """
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int, fps: Fraction,
+                 settings: EncodeSettings = EncodeSettings(), channels: int = 3, deep: bool = False,
+                 tags: Sequence[str] = ()):
+        self.path = Path(path)
+        self.width, self.height, self.fps = width, height, fps
+        self.settings = settings
+        self.tags = list(tags)
+        self.channels, self.deep = channels, deep
+        self.dtype = np.dtype(np.uint16 if deep else np.uint8)
+        self.frames_written = 0
+        self._proc: Optional[subprocess.Popen] = None
+        self._tmp: Optional[Path] = None
+        self._stderr: list[bytes] = []
+
+    def _target_args(self) -> list[str]:
+        alpha = self.channels == 4
+        if is_sequence_path(self.path):
+            self._tmp = Path(tempfile.mkdtemp(prefix=".vfi-partial-", dir=self.path.parent))
+            return [*_image_args(self.path, self.deep, alpha), str(self._tmp / self.path.name)]
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}",
+                                   dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        args = self.settings.ffmpeg_args(self.width, self.height, self.deep, alpha)
+        return [*args, *self.tags, *container_args(self.path, self.settings.codec), str(self._tmp)]
+
+    def open(self) -> "FrameWriter":
+        target = self._target_args()
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", raw_pix_fmt(self.channels, self.deep),
+               "-s", f"{self.width}x{self.height}",
+               "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-", "-map", "0:v", *target]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        threading.Thread(target=lambda: self._stderr.append(self._proc.stderr.read()), daemon=True).start()
+        return self
+
+    def write(self, frame: np.ndarray) -> None:
+        expected = (self.height, self.width, self.channels)
+        if frame.shape != expected or frame.dtype != self.dtype:
+            raise ValueError(f"frame of shape {frame.shape} {frame.dtype}, expected {expected} {self.dtype}")
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame).data)
+        except BrokenPipeError:
+            self._proc.wait()
+            raise VideoError(f"encoding failed: {self._error_text()}")
+        self.frames_written += 1
+
+    def _error_text(self) -> str:
+        return encoder_error(b"".join(self._stderr), self._proc.returncode)
+
+    def finish(self) -> Path:
+        self._proc.stdin.close()
+        code = self._proc.wait()
+        if code != 0:
+            self.abort()
+            raise VideoError(f"encoding failed: {self._error_text()}")
+        if is_sequence_path(self.path):
+            for item in sorted(self._tmp.iterdir()):
+                publish(item, self.path.parent / item.name)
+            self._tmp.rmdir()
+        else:
+            publish(self._tmp, self.path)
+        self._tmp = None
+        return self.path
+
+    def abort(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+            self._proc.kill()
+            self._proc.wait()
+        remove_quietly(self._tmp)
+        self._tmp = None
+
+    def __enter__(self) -> "FrameWriter":
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif self._tmp is not None:
+            self.finish()
+
+
+def encoder_error(stderr: bytes, returncode: Optional[int]) -> str:
+    """ffmpeg's last complaint, with a plain explanation for the full-disk cases."""
+    lines = stderr.decode(errors="replace").strip().splitlines()
+    text = lines[-1] if lines else f"ffmpeg stopped (exit code {returncode})"
+    if returncode == -signal.SIGXFSZ or "File too large" in text:
+        return "the output file hit the file-size limit (disk quota or filesystem limit)"
+    if "No space left" in stderr.decode(errors="replace"):
+        return "no space left on the output disk"
+    return text
+
+
+def remove_quietly(path: Optional[Path]) -> None:
+    """Remove a temporary file or folder if it is there."""
+    if path is None or not path.exists():
+        return
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink()
+
+
+def write_video(path: str | os.PathLike, frames, fps: Fraction | int | float,
+                settings: EncodeSettings = EncodeSettings()) -> Path:
+    """Encode an iterable of RGB24 frames (used by tests, examples and synthetic clips)."""
+    frames = iter(frames)
+    first = next(frames)
+    fps = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
+    with FrameWriter(path, first.shape[1], first.shape[0], fps, settings, channels=first.shape[2], deep=first.dtype == np.uint16) as writer:
+        writer.write(first)
+        for frame in frames:
+            writer.write(frame)
+    return Path(path)
