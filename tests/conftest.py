@@ -8,12 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from vfi.cli import app
 from vfi.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
 from vfi.io.probe import ffmpeg_exe
 
 LOSSLESS = EncodeSettings(codec="libx264", lossless=True, preset="ultrafast")
+_runner = CliRunner()
+
+
+def vfi(*args):
+    """Run the real command line in-process; the result has exit_code and output (stdout and stderr)."""
+    return _runner.invoke(app, [str(a) for a in args])
 
 
 def moving_frames(n: int = 10, h: int = 64, w: int = 96, seed: int = 0, scene: str = "translate") -> list[np.ndarray]:

@@ -8,18 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from conftest import make_clip, moving_frames
+from conftest import make_clip, moving_frames, vfi
 from test_metrics import numpy_psnr, numpy_ssim
 from vfi import benchmark as bench
-from vfi.cli import app
 
-runner = CliRunner()
-
-
-def vfi(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def test_video_protocol_matches_independent_computation(tmp_path):

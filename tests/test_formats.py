@@ -8,11 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from conftest import make_clip, moving_frames
+from conftest import make_clip, moving_frames, vfi
 from vfi.classic import FlowWarp
-from vfi.cli import app
 from vfi.io.images import read_image, write_image
 from vfi.metrics import psnr
 from vfi.synthetic import make_scene
@@ -20,11 +18,6 @@ from vfi.tiles import Tiled, tile_starts, tile_weights
 from vfi.io.decode import FrameReader, read_frames
 from vfi.io.probe import ffmpeg_exe, probe
 
-runner = CliRunner()
-
-
-def vfi(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 # -- high bit depth ----------------------------------------------------------------------------------

@@ -10,21 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from conftest import audio_seconds, make_clip, moving_frames
+from conftest import audio_seconds, make_clip, moving_frames, vfi
 from vfi import segments
-from vfi.cli import app
 from vfi.metrics import psnr
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.probe import ffmpeg_exe, probe
 
-runner = CliRunner()
-
-
-def vfi(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def leftovers(folder: Path, keep: set[str]) -> list[str]:

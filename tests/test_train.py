@@ -6,22 +6,14 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from conftest import make_clip, moving_frames
-from vfi.cli import app
+from conftest import make_clip, moving_frames, vfi
 from vfi.batches import SampleMix
 from vfi.data import ClipWindows, Sample, augment
 from vfi.dis import VideoFlow
 from vfi.models.seed import batch_seed, seed_after
 from vfi.models.checkpoint import load_network, read_checkpoint
 from vfi.train import TrainConfig, Trainer, charbonnier
-
-runner = CliRunner()
-
-
-def vfi(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +81,8 @@ def test_interrupt_leaves_a_loadable_checkpoint(tiny_clip, tmp_path, monkeypatch
     result = vfi("train", tiny_clip, "-o", ckpt, "--steps", "10", "--crop", "48", "-b", "2", "--factor", "2",
                  "--model", "unet", "--from-scratch", "-q")
     assert result.exit_code == 130
-    assert "--resume" in result.output
+    assert "--resume" in result.output and "kept" in result.output
+    assert "no partial output" not in result.output  # it says what was kept, and nothing contrary
     load_network(ckpt)
     assert read_checkpoint(tmp_path / "m.pt.resume")["train_state"]["step"] == 3
 

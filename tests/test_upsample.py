@@ -10,18 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from conftest import audio_seconds, make_clip, moving_frames
-from vfi.cli import app
+from conftest import audio_seconds, make_clip, moving_frames, vfi
 from vfi.io.decode import read_frames
 from vfi.io.probe import ffmpeg_exe, probe
 
-runner = CliRunner()
-
-
-def vfi(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def no_leftovers(folder: Path, allowed=("in.mp4",)):

@@ -10,13 +10,32 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import __version__
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+class _Flagless:
+    """--help is an on/off option too: shown without a value placeholder, like the others."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_Flagless, typer.core.TyperCommand):
+    pass
+
+
+class Group(_Flagless, typer.core.TyperGroup):
+    pass
+
+
+app = typer.Typer(cls=Group, add_completion=False, no_args_is_help=True,
                   help="Video frame interpolation: higher frame rates and slow motion from ordinary videos.")
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -61,7 +80,7 @@ def progress_bar(quiet: bool) -> Progress:
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def upsample(
     input: Path = typer.Argument(..., help="Input video, image sequence (frames/%05d.png) or folder of videos."),
     output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4, .mkv, .mov, .webm, .avi), image sequence (out/%05d.png), or folder when INPUT is one."),
@@ -175,7 +194,7 @@ def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: boo
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def interpolate(
     frame0: Path = typer.Argument(..., help="First image (PNG, TIFF, JPEG; 8 or 16 bits; alpha kept)."),
     frame1: Path = typer.Argument(..., help="Second image, the same size."),
@@ -217,7 +236,7 @@ def interpolate(
         err.print(f"wrote {len(targets)} frame(s): {', '.join(str(t) for t in targets)}", highlight=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def train(
     clips: List[Path] = typer.Argument(..., help="Video clip(s) to fit the model to (their own frames supervise it)."),
     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt): the best by validation PSNR."),
@@ -273,7 +292,7 @@ Speed: model-only time per interpolated frame after a warm-up call.
 """
 
 
-@app.command(help=BENCHMARK_HELP)
+@app.command(cls=Command, help=BENCHMARK_HELP)
 def benchmark(
     paths: Optional[List[Path]] = typer.Argument(None, help="Videos or triplet folders to score."),
     suite: Optional[str] = typer.Option(None, "--suite", help="'ci': synthetic clips generated in code with exact ground truth."),
@@ -372,7 +391,7 @@ def print_results(results: dict, names: List[str]) -> None:
                     out.print(f"{n} {f}: {max(s.get('skipped', 0) for s in ms.values())} frame(s) across scene cuts skipped")
 
 
-@app.command()
+@app.command(cls=Command)
 def models():
     """List the interpolators: learned models and classical baselines."""
     from .registry import available

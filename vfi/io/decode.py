@@ -41,7 +41,7 @@ def frame_layout(info: VideoInfo, alpha: bool = False) -> tuple[str, int, np.dty
     return raw_pix_fmt(channels, deep), channels, np.dtype(np.uint16 if deep else np.uint8)
 
 
-_SHOWINFO = re.compile(r"n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\S+\s+duration:\s*(-?\d+).*?\bs:(\d+)x(\d+)")
+_SHOWINFO = re.compile(r"n:\s*\d+\s+pts:\s*(-?\d+)\s+pts_time:\S+\s+duration:\s*(-?\d+).*?\bs:(\d+)x(\d+)")
 _TIME_BASE = re.compile(r"config in time_base: (\d+)/(\d+), frame_rate: (\d+)/(\d+)")
 
 
@@ -103,10 +103,10 @@ class FrameReader:
                 match = _SHOWINFO.search(line)
                 if match:
                     self._logged_frames += 1
-                    pts, duration = int(match.group(2)), int(match.group(3))
-                    size = (int(match.group(4)), int(match.group(5)))
+                    pts, duration = int(match.group(1)), int(match.group(2))
+                    size = (int(match.group(3)), int(match.group(4)))
                     if size != (self.info.width, self.info.height) and self._size_error is None:
-                        self._size_error = (f"frame {match.group(1)} is {size[0]}x{size[1]}, the first frames "
+                        self._size_error = (f"frame {self._logged_frames - 1} is {size[0]}x{size[1]}, the first frames "
                                             f"{self.info.width}x{self.info.height}: vfi needs one frame size throughout")
                     if self._span is None:
                         self._span = [pts, pts]
