@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vfi.synthetic import make_scene
+from vfi.training.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

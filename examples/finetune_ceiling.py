@@ -13,11 +13,11 @@ import argparse
 
 import numpy as np
 
-from vfi.data import ClipWindows, random_crop, shrink_sample
-from vfi.fit import VAL_WINDOWS_PER_CLIP, base_checkpoint, default_crop, validation_samples
-from vfi.models import ARCHITECTURES
-from vfi.models.wrapper import MAX_WORK_SIDE
-from vfi.train import TrainConfig, Trainer
+from vfi.training.samples import ClipWindows, random_crop, shrink_sample
+from vfi.training.fit import VAL_WINDOWS_PER_CLIP, base_checkpoint, default_crop, validation_samples
+from vfi.models.architectures import ARCHITECTURES
+from vfi.motion.scale import NETWORK_MAX_SIDE
+from vfi.training.trainer import TrainConfig, Trainer
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("clip")
@@ -41,7 +41,7 @@ class HeldOutWindows:
 
 
 arch, init = base_checkpoint(args.model, from_scratch=False)
-work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
+work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].motion_seed else None
 clip = ClipWindows(args.clip, strides=(2,), holdout_every=args.holdout_every, work_side=work_side)
 val = validation_samples([clip], (2,), VAL_WINDOWS_PER_CLIP, np.random.default_rng(0))
 windows = HeldOutWindows(val, clip.shrink)

@@ -15,10 +15,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from vfi.metrics import psnr
-from vfi.pipeline import interpolate_stream
+from vfi.core.metrics import psnr
+from vfi.upsample.stream import interpolate_stream
 from vfi.registry import create
-from vfi.synthetic import SCENES, make_scene
+from vfi.training.synthetic import SCENES, make_scene
 from vfi.io.decode import TimedFrame
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -6,7 +6,7 @@ python examples/make_sample.py
 import subprocess
 from pathlib import Path
 
-from vfi.synthetic import make_scene
+from vfi.training.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
 from vfi.io.probe import ffmpeg_exe
 

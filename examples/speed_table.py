@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from vfi.synthetic import make_scene
+from vfi.training.synthetic import make_scene
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings, write_video
 

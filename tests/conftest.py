@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vfi.cli import app
-from vfi.synthetic import make_scene
+from vfi.training.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
 from vfi.io.probe import ffmpeg_exe
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import make_clip, moving_frames, vfi
 from test_metrics import numpy_psnr, numpy_ssim
-from vfi import benchmark as bench
+from vfi.bench.report import markdown_report, methods_in
 
 
 
@@ -19,7 +19,7 @@ def test_video_protocol_matches_independent_computation(tmp_path):
     frames = moving_frames(9, h=48, w=64)
     clip = make_clip(tmp_path / "clip.mp4", frames)
     report = tmp_path / "r.json"
-    result = vfi("benchmark", clip, "-k", "2", "--methods", "blend,dup", "--json", report, "-q")
+    result = vfi("benchmark", clip, "-f", "2", "--methods", "blend,dup", "--json", report, "-q")
     assert result.exit_code == 0, result.output
     got = json.loads(report.read_text())["datasets"]["clip.mp4"]["x2"]
     dropped = [1, 3, 5, 7]
@@ -33,7 +33,7 @@ def test_video_protocol_matches_independent_computation(tmp_path):
 def test_factor_4_scores_every_dropped_frame_with_per_t_values(tmp_path):
     clip = make_clip(tmp_path / "clip.mp4", moving_frames(13, h=48, w=64))
     report = tmp_path / "r.json"
-    assert vfi("benchmark", clip, "-k", "4", "--methods", "blend", "--json", report, "-q").exit_code == 0
+    assert vfi("benchmark", clip, "-f", "4", "--methods", "blend", "--json", report, "-q").exit_code == 0
     got = json.loads(report.read_text())["datasets"]["clip.mp4"]["x4"]["blend"]
     assert got["frames"] == 9  # 3 windows x 3 dropped frames; the tail is never scored
     assert set(got["per_t_psnr"]) == {"0.250", "0.500", "0.750"}
@@ -44,7 +44,7 @@ def test_windows_across_a_scene_cut_are_skipped_and_counted(tmp_path):
     frames = moving_frames(5, seed=1) + moving_frames(5, seed=2, scene="digits")
     clip = make_clip(tmp_path / "clip.mp4", frames)
     report = tmp_path / "r.json"
-    assert vfi("benchmark", clip, "-k", "2", "--methods", "blend", "--json", report, "-q").exit_code == 0
+    assert vfi("benchmark", clip, "-f", "2", "--methods", "blend", "--json", report, "-q").exit_code == 0
     got = json.loads(report.read_text())["datasets"]["clip.mp4"]["x2"]["blend"]
     assert got["skipped"] == 1 and got["frames"] == 3  # dropped 1, 3, 5, 7; 5 lies across the cut (4 -> 6)
 
@@ -100,7 +100,7 @@ def test_example_strips_show_every_method_on_the_same_frame(tmp_path):
     # blend is exact on the fade and worst on the square; dup worst on the fade
     clip = make_clip(tmp_path / "clip.mkv", frames)
     out = tmp_path / "examples"
-    assert vfi("benchmark", clip, "-k", "2", "--methods", "blend,dup", "--save-examples", out, "-q").exit_code == 0
+    assert vfi("benchmark", clip, "-f", "2", "--methods", "blend,dup", "--save-examples", out, "-q").exit_code == 0
     pngs = sorted(out.glob("*.png"))
     assert len(pngs) == 2
     for png in pngs:
@@ -114,14 +114,14 @@ def test_example_strips_show_every_method_on_the_same_frame(tmp_path):
 def reference(tmp_path):
     clip = make_clip(tmp_path / "clip.mp4", moving_frames(9, h=64, w=96))
     ref = tmp_path / "ref.json"
-    result = vfi("benchmark", clip, "-k", "2", "--methods", "dup,blend,flow", "--write-reference", ref, "-q")
+    result = vfi("benchmark", clip, "-f", "2", "--methods", "dup,blend,flow", "--write-reference", ref, "-q")
     assert result.exit_code == 0, result.output
     return clip, ref
 
 
 def test_gate_passes_on_unchanged_code(reference):
     clip, ref = reference
-    result = vfi("benchmark", clip, "-k", "2", "--methods", "dup,blend,flow", "--check", ref, "-q")
+    result = vfi("benchmark", clip, "-f", "2", "--methods", "dup,blend,flow", "--check", ref, "-q")
     assert result.exit_code == 0, result.output
     assert "quality gate passed" in result.output
 
@@ -136,7 +136,7 @@ def test_gate_fails_when_a_method_gets_worse(reference, monkeypatch):
 
     monkeypatch.setattr(FlowWarp, "warp_blend", worse)
     clip, ref = reference
-    result = vfi("benchmark", clip, "-k", "2", "--methods", "dup,blend,flow", "--check", ref, "-q")
+    result = vfi("benchmark", clip, "-f", "2", "--methods", "dup,blend,flow", "--check", ref, "-q")
     assert result.exit_code == 1
     assert "regression" in result.output and "flow" in result.output
 
@@ -144,9 +144,9 @@ def test_gate_fails_when_a_method_gets_worse(reference, monkeypatch):
 def test_gate_fails_when_the_ordering_breaks(reference, monkeypatch):
     from vfi.classic import Blend, Duplicate
 
-    monkeypatch.setattr(Blend, "interpolate_frames", lambda self, f0, f1, t: Duplicate().interpolate_frames(f0, f1, t))
+    monkeypatch.setattr(Blend, "interpolate", lambda self, f0, f1, t: Duplicate().interpolate(f0, f1, t))
     clip, ref = reference
-    result = vfi("benchmark", clip, "-k", "2", "--methods", "dup,blend,flow", "--check", ref, "--margin", "100", "-q")
+    result = vfi("benchmark", clip, "-f", "2", "--methods", "dup,blend,flow", "--check", ref, "--margin", "100", "-q")
     assert result.exit_code == 1 and "expected dup < blend" in result.output
 
 
@@ -155,5 +155,5 @@ def test_each_committed_report_table_is_its_json_rendered(report):
     """reports/X.md is what `--markdown` prints for reports/X.json: a table never lags its numbers."""
     folder = Path(__file__).parent.parent / "reports"
     results = json.loads((folder / f"{report}.json").read_text())
-    expected = bench.markdown_report(results, bench.methods_in(results))
+    expected = markdown_report(results, methods_in(results))
     assert (folder / f"{report}.md").read_text().rstrip("\n") == expected

@@ -7,7 +7,7 @@ import pickle
 import pytest
 import torch
 
-from vfi.models import build_network
+from vfi.models.architectures import build_network
 from vfi.models.checkpoint import CheckpointError, grow_checkpoint, load_interpolator, load_network, save_checkpoint
 
 

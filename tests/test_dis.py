@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from vfi.classic import FlowWarp
-from vfi.dis import VideoFlow
-from vfi.metrics import psnr
-from vfi.pipeline import interpolate_stream
+from vfi.motion.dis import VideoFlow
+from vfi.core.metrics import psnr
+from vfi.upsample.stream import interpolate_stream
 from vfi.registry import create
-from vfi.synthetic import make_scene, scene_translate
+from vfi.training.synthetic import make_scene, scene_translate
 from vfi.io.decode import TimedFrame
 
 
@@ -36,7 +36,7 @@ def test_a_fast_pan_is_followed_once_the_pair_before_gave_its_motion(model):
     alone = []
     for i in range(0, len(frames) - k, k):
         interpolator.reset()  # every pair on its own, searched from rest
-        alone += [frames[i]] + list(interpolator.interpolate_frames(frames[i][None], frames[i + k][None],
+        alone += [frames[i]] + list(interpolator.interpolate(frames[i][None], frames[i + k][None],
                                                                     [j / k for j in range(1, k)])[0])
     alone.append(frames[-1])
     with_memory, without = scores_per_pair(along, frames, k), scores_per_pair(alone, frames, k)
@@ -61,7 +61,7 @@ def test_a_stream_does_not_depend_on_what_the_interpolator_did_before():
     other = fast_pan(9)
     used = FlowWarp()
     list(interpolate_stream(other[::2], 2, used))
-    used.interpolate_frames(clip[2][None], clip[0][None], [0.5])  # leaves a motion ending on clip[0] in memory
+    used.interpolate(clip[2][None], clip[0][None], [0.5])  # leaves a motion ending on clip[0] in memory
     again = list(interpolate_stream(clip[::2], 2, used))
     fresh = list(interpolate_stream(clip[::2], 2, FlowWarp()))
     assert all(np.array_equal(a, b) for a, b in zip(again, fresh))
@@ -72,11 +72,11 @@ def test_every_pair_follows_the_one_before_when_a_frame_rate_conversion_varies_t
         rate_in, monkeypatch):
     """At 24000/1001 -> 60 fps some pairs need 2 new frames and some 3; batching them by count
     must not compute a pair before the pair it follows."""
-    import vfi.dis
+    import vfi.motion.dis
 
     searches = []
-    original = vfi.dis.two_way_flow
-    monkeypatch.setattr(vfi.dis, "two_way_flow",
+    original = vfi.motion.dis.two_way_flow
+    monkeypatch.setattr(vfi.motion.dis, "two_way_flow",
                         lambda g0, g1, start=None: (searches.append(start is not None), original(g0, g1, start))[1])
     frames = [TimedFrame(i / rate_in, 1 / rate_in, f) for i, f in enumerate(fast_pan(13))]
     out = list(interpolate_stream(frames, Fraction(60), FlowWarp(), batch_size=4))

@@ -12,9 +12,9 @@ import pytest
 from conftest import make_clip, moving_frames, vfi
 from vfi.classic import FlowWarp
 from vfi.io.images import read_image, write_image
-from vfi.metrics import psnr
-from vfi.synthetic import make_scene
-from vfi.tiles import Tiled, tile_starts, tile_weights
+from vfi.core.metrics import psnr
+from vfi.training.synthetic import make_scene
+from vfi.core.tiles import Tiled, tile_starts, tile_weights
 from vfi.io.decode import FrameReader, read_frames
 from vfi.io.probe import ffmpeg_exe, probe
 
@@ -67,8 +67,8 @@ def test_every_path_accepts_sixteen_bit_frames(model):
 
     frames = moving_frames(2, h=64, w=96)
     deep = [f.astype(np.uint16) * 257 for f in frames]
-    out = create(model).interpolate_frames(deep[0][None], deep[1][None], [0.5])
-    eight = create(model).interpolate_frames(frames[0][None], frames[1][None], [0.5])
+    out = create(model).interpolate(deep[0][None], deep[1][None], [0.5])
+    eight = create(model).interpolate(frames[0][None], frames[1][None], [0.5])
     assert out.dtype == np.uint16 and out.shape == (1, 1, 64, 96, 3)
     assert np.abs((out[0, 0] / 257.0) - eight[0, 0]).mean() < 1.0  # the same picture, in more bits
 
@@ -157,7 +157,19 @@ def test_tile_helpers_cover_the_frame_and_weights_sum_to_one_inside():
     total = np.zeros((300, 1000), np.float32)
     for x in starts:
         total[:, x:x + 400] += tile_weights(300, 1000, 0, x, 300, 400, 100)
-    assert total.min() > 0 and np.allclose(total[:, 100:900] / total[:, 100:900], 1)
+    assert total.min() > 0  # every pixel is covered by some tile
+    last = tile_weights(300, 1000, 0, 600, 300, 400, 100)  # the last tile shares only its left edge
+    assert last[:, 100:].min() == 1  # the frame's own border is not faded
+    assert last[0, 0] < 0.01 and (np.diff(last[0, :100]) > 0).all()  # the shared edge fades in
+
+
+def test_tiling_changes_no_pixel_of_what_each_tile_returns():
+    """Tiles are cut, blended back with their ramps and renormalised: identity in, identity out."""
+    from vfi.classic import Duplicate
+
+    frame = np.random.default_rng(1).integers(0, 256, (1, 256, 384, 4), dtype=np.uint8)
+    out = Tiled(Duplicate(), tile=160).interpolate(frame, frame[:, ::-1], [0.5])
+    assert np.array_equal(out[:, 0], frame)
 
 
 @pytest.mark.parametrize("scene_name", ["translate", "occlusion", "zoom"])
@@ -167,8 +179,8 @@ def test_tiled_output_matches_untiled_within_a_tenth_of_a_db(scene_name):
     unet = create("unet")  # a float-tensor model: the kind that tiles are for
     scene = make_scene(scene_name, 256, 384, seed=3)
     f0, f1, truth = scene.render(0.0), scene.render(1.0), scene.render(0.5)
-    whole = unet.interpolate_frames(f0[None], f1[None], [0.5])[0, 0]
-    tiled = Tiled(unet, tile=160).interpolate_frames(f0[None], f1[None], [0.5])[0, 0]
+    whole = unet.interpolate(f0[None], f1[None], [0.5])[0, 0]
+    tiled = Tiled(unet, tile=160).interpolate(f0[None], f1[None], [0.5])[0, 0]
     assert abs(psnr(tiled, truth) - psnr(whole, truth)) < 0.1
     assert psnr(tiled, whole) > 45  # no seams: the pictures themselves agree
 
@@ -185,8 +197,8 @@ def test_motion_scale_option_is_honoured():
     from vfi.registry import create
 
     frames = moving_frames(2, h=128, w=192)
-    fine = create("flow", scale=1.0).interpolate_frames(frames[0][None], frames[1][None], [0.5])
-    coarse = create("flow", scale=0.25).interpolate_frames(frames[0][None], frames[1][None], [0.5])
+    fine = create("flow", scale=1.0).interpolate(frames[0][None], frames[1][None], [0.5])
+    coarse = create("flow", scale=0.25).interpolate(frames[0][None], frames[1][None], [0.5])
     assert fine.shape == coarse.shape and not np.array_equal(fine, coarse)
 
 

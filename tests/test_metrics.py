@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from vfi.metrics import interpolation_error, psnr, ssim
+from vfi.core.metrics import interpolation_error, psnr, ssim
 
 
 def numpy_psnr(pred, gt):

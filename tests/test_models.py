@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from vfi.metrics import psnr
-from vfi.models import build_network
-from vfi.models.wrapper import ModelInterpolator
+from vfi.core.metrics import psnr
+from vfi.models.architectures import build_network
+from vfi.models.adapter import ModelInterpolator
 from vfi.registry import available, create, weights_dir
-from vfi.synthetic import Layer, Motion, Scene, random_texture
+from vfi.training.synthetic import Layer, Motion, Scene, random_texture
 
 NAMES = [entry.name for entry in available()]
 MOTION_MODELS = ["flow", "ode", "ode-linear"]
@@ -36,16 +36,23 @@ def test_every_registered_model_loads(models):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_shapes_and_odd_sizes(models, name):
-    f0, f1 = torch.rand(2, 3, 37, 53), torch.rand(2, 3, 37, 53)
+    rng = np.random.default_rng(0)
+    f0, f1 = (rng.integers(0, 256, (2, 37, 53, 3), dtype=np.uint8) for _ in range(2))
     out = models[name].interpolate(f0, f1, [0.25, 0.5, 0.75])
-    assert out.shape == (2, 3, 3, 37, 53) and out.dtype == torch.float32
-    assert 0 <= out.min() and out.max() <= 1
+    assert out.shape == (2, 3, 37, 53, 3) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("bad", [np.zeros((1, 8, 8, 3), np.float32), np.zeros((8, 8, 3), np.uint8),
+                                 np.zeros((1, 8, 8, 2), np.uint8)])
+def test_frames_the_interface_cannot_take_are_refused_with_a_message(models, bad):
+    with pytest.raises(ValueError, match="expected"):
+        models["blend"].interpolate(bad, bad, [0.5])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_t0_and_t1_return_the_inputs(models, name):
     a, b, _ = texture_pair(5, -3)
-    out = models[name].interpolate_frames(a[None], b[None], [0.0, 1.0])
+    out = models[name].interpolate(a[None], b[None], [0.0, 1.0])
     assert np.array_equal(out[0, 0], a)
     if name != "dup":
         assert np.array_equal(out[0, 1], b)
@@ -54,7 +61,7 @@ def test_t0_and_t1_return_the_inputs(models, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_a_still_video_stays_still(models, name):
     a, _, _ = texture_pair(0, 0)
-    out = models[name].interpolate_frames(a[None], a[None], [0.25, 0.5, 0.75])
+    out = models[name].interpolate(a[None], a[None], [0.25, 0.5, 0.75])
     for frame in out[0]:
         if name == "mci":  # ffmpeg's filter: invisible to the eye, not bit-exact
             assert psnr(frame, a) > 45 and np.abs(frame.astype(int) - a).mean() < 0.5, name
@@ -71,14 +78,14 @@ def test_unet_leaves_what_did_not_change_untouched():
     a, _, _ = texture_pair(0, 0)
     b = a.copy()
     b[10:30, 12:40] = 255 - b[10:30, 12:40]  # a patch changes in one corner, the rest is still
-    out = unet.interpolate_frames(a[None], b[None], [0.3, 0.5])[0]
+    out = unet.interpolate(a[None], b[None], [0.3, 0.5])[0]
     blend = lambda t: np.clip(np.round((1 - t) * a + t * b.astype(float)), 0, 255).astype(np.uint8)
     near = np.zeros(a.shape[:2], bool)
     near[10 - 4:30 + 4, 12 - 4:40 + 4] = True  # the gate's 9-pixel window around the change
     for frame, t in zip(out, (0.3, 0.5)):
         assert np.array_equal(frame[~near], a[~near])
         assert np.abs(frame[near].astype(int) - blend(t)[near]).max() > 8  # the correction is live there
-    assert np.array_equal(unet.interpolate_frames(a[None], a[None], [0.5])[0, 0], a)
+    assert np.array_equal(unet.interpolate(a[None], a[None], [0.5])[0, 0], a)
 
 
 def measured_shift(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -90,7 +97,7 @@ def measured_shift(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def misalignment(name, models, dx, dy, t):
     """Sub-pixel shift between the interpolated frame and the true frame at t (borders excluded)."""
     a, b, scene = texture_pair(dx, dy)
-    frame = models[name].interpolate_frames(a[None], b[None], [t])[0, 0][16:-16, 16:-16]
+    frame = models[name].interpolate(a[None], b[None], [t])[0, 0][16:-16, 16:-16]
     truth = scene.render(t)[16:-16, 16:-16]
     return np.abs(measured_shift(frame, truth)).max(), psnr(frame, truth)
 
@@ -111,8 +118,8 @@ def test_the_translation_check_catches_a_method_without_motion(models):
 @pytest.mark.parametrize("name", ["blend", "flow", "ode", "unet"])
 def test_swapping_the_frames_mirrors_time(models, name):
     a, b, _ = texture_pair(4, 2)
-    forward = models[name].interpolate_frames(a[None], b[None], [0.3])[0, 0]
-    backward = models[name].interpolate_frames(b[None], a[None], [0.7])[0, 0]
+    forward = models[name].interpolate(a[None], b[None], [0.3])[0, 0]
+    backward = models[name].interpolate(b[None], a[None], [0.7])[0, 0]
     assert psnr(forward, backward) > 35
 
 
@@ -124,11 +131,12 @@ def test_learned_weights_are_small_and_have_model_cards():
 
 
 def test_ode_cpu_fast_path_matches_the_tensor_path(models):
-    from vfi.interpolator import Interpolator
-
     a, b, scene = texture_pair(7, -2, h=101, w=133)
-    fast = models["ode"].interpolate_frames(a[None], b[None], [0.3, 0.5])
-    reference = Interpolator.interpolate_frames(models["ode"], a[None], b[None], [0.3, 0.5])
+    fast = models["ode"].interpolate(a[None], b[None], [0.3, 0.5])
+    ode = models["ode"]
+    in_torch = ModelInterpolator(ode.net, "ode", "ode", opencv_compose=False)
+    assert ode.capabilities.light_full_size and not in_torch.capabilities.light_full_size
+    reference = in_torch.interpolate(a[None], b[None], [0.3, 0.5])
     for j in range(2):
         assert psnr(fast[0, j], reference[0, j]) > 45
 
@@ -138,7 +146,7 @@ def test_motion_seeds_can_be_computed_from_several_threads_at_once():
     from concurrent.futures import ThreadPoolExecutor
 
     from vfi.models.seed import dis_flows
-    from vfi.synthetic import make_scene
+    from vfi.training.synthetic import make_scene
 
     scene = make_scene("occlusion", 180, 320, seed=1)
     a, b = scene.render(0.0), scene.render(1.0)

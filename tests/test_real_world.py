@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import audio_seconds, make_clip, moving_frames, vfi
-from vfi import segments
-from vfi.metrics import psnr
+from vfi.upsample import segments
+from vfi.core.metrics import psnr
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.probe import ffmpeg_exe, probe
@@ -93,7 +93,7 @@ def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, mon
     assert vfi("upsample", src, "-o", whole, "-f", "3", "-m", "flow", "-b", "2").exit_code == 0
 
     calls = []
-    original = FlowWarp.interpolate_frames
+    original = FlowWarp.interpolate
 
     def interrupted(self, *args):
         calls.append(1)
@@ -101,7 +101,7 @@ def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, mon
             raise KeyboardInterrupt
         return original(self, *args)
 
-    monkeypatch.setattr(FlowWarp, "interpolate_frames", interrupted)
+    monkeypatch.setattr(FlowWarp, "interpolate", interrupted)
     out = tmp_path / "out.mkv"
     result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2")
     assert result.exit_code == 130 and "--resume" in result.output
@@ -110,7 +110,7 @@ def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, mon
     assert kept[:2] == ["job.json", "part_00000.nut"] and all(not name.startswith(".") for name in kept)
 
     calls.clear()
-    monkeypatch.setattr(FlowWarp, "interpolate_frames", lambda self, *a: (calls.append(1), original(self, *a))[1])
+    monkeypatch.setattr(FlowWarp, "interpolate", lambda self, *a: (calls.append(1), original(self, *a))[1])
     result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2", "--resume")
     assert result.exit_code == 0, result.output
     assert "resumed after" in result.output

@@ -2,7 +2,17 @@ from fractions import Fraction
 
 import pytest
 
-from vfi.schedule import MAX_FPS, MAX_RATIO, output_frame_count, resolve_rates, times_for_pair
+from vfi.upsample.schedule import MAX_FPS, MAX_RATIO, instants_between, resolve_rates, times_between
+
+
+def times_for_pair(i: int, ratio: Fraction) -> list[Fraction]:
+    """t of each output frame between input frames i and i + 1 of a constant-rate video."""
+    return times_between(Fraction(i), Fraction(i + 1), ratio)
+
+
+def output_frame_count(input_frames: int, ratio: Fraction) -> int:
+    """Output frames that cover input_frames frame intervals."""
+    return len(instants_between(Fraction(0), Fraction(input_frames), ratio))
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 8])
@@ -59,10 +69,8 @@ def test_slow_motion_interpolates_more_frames_and_plays_them_at_the_output_rate(
 
 
 def test_uneven_timestamps_place_each_output_frame_by_its_real_time():
-    from vfi.schedule import instants_between, times_between
-
     # input frames at 0 and 2/30 s (one dropped between), output at 30 fps: frame 1 lies half-way
     assert list(instants_between(Fraction(0), Fraction(2, 30), Fraction(30))) == [0, 1]
     assert times_between(Fraction(0), Fraction(2, 30), Fraction(30)) == [0, Fraction(1, 2)]
-    # the constant-rate case is the same arithmetic in input-frame units
-    assert times_between(Fraction(3), Fraction(4), Fraction(5, 2)) == times_for_pair(3, Fraction(5, 2))
+    # the constant-rate case is the same arithmetic in input-frame units: 24 -> 60 fps, pair 3
+    assert times_between(Fraction(3, 24), Fraction(4, 24), Fraction(60)) == times_for_pair(3, Fraction(5, 2))

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from vfi.stillness import prefer_stillness
+from vfi.motion.stillness import prefer_stillness
 
 SHIFT = 6  # the square moves this many pixels right between the frames
 

@@ -267,13 +267,13 @@ def test_atempo_steps_stay_within_range_and_multiply_to_the_slowdown():
 
 
 def test_sigterm_stops_cleanly_with_exit_code_143(clip, tmp_path, monkeypatch):
-    from vfi import pipeline
+    from vfi.upsample import job
 
     def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)
 
     previous = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(pipeline, "upsample", killed)
+    monkeypatch.setattr(job, "upsample", killed)
     try:
         result = vfi("upsample", clip, "-o", tmp_path / "o.mp4", "-f", "2")
     finally:

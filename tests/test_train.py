@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from conftest import make_clip, moving_frames, vfi
-from vfi.batches import SampleMix
-from vfi.data import ClipWindows, Sample, augment
-from vfi.dis import VideoFlow
+from vfi.training.batches import SampleMix
+from vfi.training.samples import ClipWindows, Sample, augment
+from vfi.motion.dis import VideoFlow
 from vfi.models.seed import batch_seed, seed_after
 from vfi.models.checkpoint import load_network, read_checkpoint
-from vfi.train import TrainConfig, Trainer, charbonnier
+from vfi.training.trainer import TrainConfig, Trainer
+from vfi.training.losses import charbonnier
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_train_writes_a_checkpoint_that_upsample_and_benchmark_accept(tiny_clip,
     assert meta["clips"] == [str(tiny_clip)] and "ode.pt" in meta["base_model"] and "val_psnr" in meta
     out = tmp_path / "up.mp4"
     assert vfi("upsample", tiny_clip, "-o", out, "--factor", "2", "-m", ckpt, "-q").exit_code == 0
-    result = vfi("benchmark", tiny_clip, "-k", "2", "--methods", f"blend,{ckpt}", "-q", "--max-frames", "9")
+    result = vfi("benchmark", tiny_clip, "-f", "2", "--methods", f"blend,{ckpt}", "-q", "--max-frames", "9")
     assert result.exit_code == 0, result.output
 
 

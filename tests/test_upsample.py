@@ -161,7 +161,7 @@ def test_failure_midway_leaves_no_output(clip, tmp_path, monkeypatch):
 
     calls = []
 
-    original = Blend.interpolate_frames
+    original = Blend.interpolate
 
     def explode(self, *args):
         calls.append(1)
@@ -169,7 +169,7 @@ def test_failure_midway_leaves_no_output(clip, tmp_path, monkeypatch):
             raise OSError("disk on fire")
         return original(self, *args)
 
-    monkeypatch.setattr(Blend, "interpolate_frames", explode)
+    monkeypatch.setattr(Blend, "interpolate", explode)
     out = tmp_path / "out.mp4"
     result = vfi("upsample", clip, "-o", out, "--factor", "2", "-m", "blend", "-b", "1", "-q")
     assert result.exit_code == 1 and "disk on fire" in result.output

@@ -1,3 +1,3 @@
-from .cli import main
+from vfi.cli import main
 
 main()

@@ -1,7 +1,7 @@
 """Classical interpolators: repeat the previous frame, cross-fade, and optical-flow warping.
 
 They are the baselines every model is shown beside; `flow` warps along the same DIS motion
-(`dis.py`) that the learned ODE interpolator starts from.
+(`motion/dis.py`) that the learned ODE interpolator starts from.
 """
 
 from __future__ import annotations
@@ -13,99 +13,65 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
-from .dis import VideoFlow
-from .interpolator import FrameInterpolator, Interpolator, mix, normalize_times
-from .resample import pixel_grid, upscale_map
-from .scenes import rgb8
-from .io.probe import ffmpeg_exe
+from vfi.core.interface import Capabilities, Interpolator
+from vfi.core.pixels import rgb8
+from vfi.io.probe import ffmpeg_exe
+from vfi.motion.compose import warp_and_mix
+from vfi.motion.dis import VideoFlow
+from vfi.motion.occlusion import fb_occlusion
+from vfi.motion.prior import intermediate_flows
+from vfi.motion.resample import pixel_grid
+from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
 
 class Duplicate(Interpolator):
     """Repeat the earlier frame: what a player does with no interpolation at all."""
 
-    light_full_size = True
     name = "dup"
     description = "repeat the previous frame (no interpolation)"
-    native_alpha = True
+    capabilities = Capabilities(alpha=True, light_full_size=True)
 
-    def _interpolate(self, frame0, frame1, times):
-        return frame0.unsqueeze(1).expand(-1, times.shape[1], -1, -1, -1).clone()
-
-    def _frames(self, frames0, frames1, times):
-        t = normalize_times(times, frames0.shape[0])
-        return np.repeat(frames0[:, None], t.shape[1], axis=1)
+    def _interpolate(self, frames0, frames1, times):
+        return np.repeat(frames0[:, None], times.shape[1], axis=1)
 
 
 class Blend(Interpolator):
     """Linear cross-fade (1 - t) * frame0 + t * frame1."""
 
-    light_full_size = True
     name = "blend"
     description = "linear cross-fade of the two frames"
-    native_alpha = True
+    capabilities = Capabilities(alpha=True, light_full_size=True)
 
-    def _interpolate(self, frame0, frame1, times):
-        t = times.to(frame0.dtype)[:, :, None, None, None]
-        return (1 - t) * frame0.unsqueeze(1) + t * frame1.unsqueeze(1)
-
-    def _frames(self, frames0, frames1, times):
+    def _interpolate(self, frames0, frames1, times):
         """In integers with OpenCV, rounding half to even as the published blend baselines are computed."""
-        t = normalize_times(times, frames0.shape[0])
-        out = np.empty((frames0.shape[0], t.shape[1], *frames0.shape[1:]), frames0.dtype)
+        out = np.empty((frames0.shape[0], times.shape[1], *frames0.shape[1:]), frames0.dtype)
         for i in range(frames0.shape[0]):
-            for j, tj in enumerate(t[i].tolist()):
+            for j, tj in enumerate(times[i].tolist()):
                 out[i, j] = cv2.addWeighted(frames0[i], 1.0 - tj, frames1[i], tj, 0.0)
         return out
 
 
-def working_size(h: int, w: int, max_side: int, scale: float | None = None) -> tuple[int, int]:
-    """The size motion is estimated at: the long side at most `max_side`, or `scale` times the frame."""
-    s = min(1.0, max_side / max(h, w)) if scale is None else scale
-    return max(8, round(h * s)), max(8, round(w * s))
-
-
-def intermediate_flows(f01: np.ndarray, f10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
-    """Backward flows from time t to frames 0 and 1 under linear motion (Super SloMo's approximation)."""
-    ft0 = -(1 - t) * t * f01 + t * t * f10
-    ft1 = (1 - t) * (1 - t) * f01 - t * (1 - t) * f10
-    return ft0, ft1
-
-
-def fb_occlusion(f01: np.ndarray, f10: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Soft occlusion of frame-0 pixels in frame 1, from forward-backward flow disagreement."""
-    back = cv2.remap(f10, grid + f01, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    dx, dy = cv2.split(f01 + back)
-    fx, fy = cv2.split(f01)
-    bx, by = cv2.split(back)
-    err = dx * dx + dy * dy
-    mag = fx * fx + fy * fy + bx * bx + by * by
-    return 1.0 - np.exp(-err / (0.01 * mag + 0.5))
-
-
-class FlowWarp(FrameInterpolator):
+class FlowWarp(Interpolator):
     """Warp both frames to time t along DIS flow; blend with occlusion-aware weights.
 
     Flow, occlusion and blend weights are worked out at the flow's reduced size; only the
     two warps and the blend touch full-resolution pixels, and they stay in uint8.
     """
 
-    light_full_size = True
     name = "flow"
-    follows_motion = True
-    min_side = 32  # DIS needs a few patches per side
     description = "bidirectional DIS optical flow (started from the previous pair's), warped to t, occlusion-aware blend"
-    native_alpha = True
+    # DIS needs a few patches per side
+    capabilities = Capabilities(alpha=True, min_side=32, light_full_size=True, follows_motion=True)
 
-    def __init__(self, max_side: int = 480):
+    def __init__(self, max_side: int = FLOW_MAX_SIDE):
         self.max_side = max_side
         self.flow = VideoFlow()
 
     def reset(self) -> None:
         self.flow.forget()
 
-    def _frames(self, frames0, frames1, times):
+    def _interpolate(self, frames0, frames1, times):
         b, h, w, c = frames0.shape
-        times = normalize_times(times, b)
         out = np.empty((b, times.shape[1], h, w, c), frames0.dtype)
         for i in range(b):
             pair = self.prepare(frames0[i], frames1[i])
@@ -126,7 +92,6 @@ class FlowWarp(FrameInterpolator):
             return img0
         if t >= 1:
             return img1
-        h, w = img0.shape[:2]
         small = pixel_grid(*pair["f01"].shape[:2])
         ft0, ft1 = intermediate_flows(pair["f01"], pair["f10"], t)
         map0, map1 = small + ft0, small + ft1
@@ -136,13 +101,10 @@ class FlowWarp(FrameInterpolator):
         gone_in_1 = cv2.remap(pair["occ0"], map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         w0 = (1 - t) * (1.0 - new_in_1 + 1e-3)
         w1 = t * (1.0 - gone_in_1 + 1e-3)
-        weight0 = cv2.resize(w0 / (w0 + w1), (w, h), interpolation=cv2.INTER_LINEAR)
-        warped0 = cv2.remap(img0, upscale_map(map0, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        warped1 = cv2.remap(img1, upscale_map(map1, h, w), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return mix(warped0, warped1, weight0)
+        return warp_and_mix(img0, img1, map0, map1, w0 / (w0 + w1))
 
 
-class MotionCompensated(FrameInterpolator):
+class MotionCompensated(Interpolator):
     """ffmpeg's minterpolate filter (mi_mode=mci): what many users reach for today.
 
     A batch of pairs is fed as one stream f0, f1, f0', f1', ... at 1 fps and re-timed to N fps,
@@ -150,16 +112,14 @@ class MotionCompensated(FrameInterpolator):
     are the frames at t = j / N. The spurious f1 -> f0' intervals are computed and ignored.
     """
 
-    light_full_size = True
     name = "mci"
-    min_side = 32  # minterpolate works on 16-pixel blocks
     description = "ffmpeg minterpolate, motion-compensated (mi_mode=mci, bidirectional ME, OBMC; 8-bit)"
-    native_deep = False
+    # minterpolate works on 16-pixel blocks of 8-bit RGB
+    capabilities = Capabilities(deep=False, min_side=32, light_full_size=True)
     max_denominator = 60
 
-    def _frames(self, frames0, frames1, times):
+    def _interpolate(self, frames0, frames1, times):
         b, h, w, _ = frames0.shape
-        times = normalize_times(times, b)
         steps = [[Fraction(float(t)).limit_denominator(self.max_denominator) for t in row] for row in times.tolist()]
         rate = math.lcm(*[f.denominator for row in steps for f in row]) if steps[0] else 1
         ph, pw = (-h) % 16, (-w) % 16  # whole macroblocks, even sizes for the filter's YUV

@@ -1,4 +1,4 @@
-"""Names (and checkpoint paths) -> ready interpolators, for every command alike."""
+"""The only resolver of names: interpolators, architectures, checkpoint paths and shipped weights."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .classic import Blend, Duplicate, FlowWarp, MotionCompensated
-from .interpolator import Interpolator
-from .tiles import Tiled
+from vfi.classic import Blend, Duplicate, FlowWarp, MotionCompensated
+from vfi.core.interface import Interpolator
+from vfi.core.tiles import Tiled
+from vfi.models.architectures import ARCHITECTURES
 
 
 class UnknownModelError(ValueError):
@@ -31,40 +32,55 @@ def register(name: str, description: str, build: Callable[[], Interpolator], lea
     _REGISTRY[name] = Entry(name, description, build, learned)
 
 
-register("dup", Duplicate.description, Duplicate)
-register("blend", Blend.description, Blend)
-register("flow", FlowWarp.description, FlowWarp)
-register("mci", MotionCompensated.description, MotionCompensated)
+def weights_dir() -> Path:
+    """Where the shipped weights are: inside an installed package, else the repository's weights/.
+
+    VFI_WEIGHTS_DIR overrides both.
+    """
+    override = os.environ.get("VFI_WEIGHTS_DIR")
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parent
+    installed = package / "weights"
+    return installed if installed.is_dir() else package.parent / "weights"
 
 
-def _pretrained(file: str, name: str, overrides: dict | None = None) -> Callable[[], Interpolator]:
+def pretrained_weights(arch: str) -> Path:
+    """The shipped checkpoint of an architecture; a clear error when it is missing."""
+    path = weights_dir() / ARCHITECTURES[arch].weights
+    if not path.is_file():
+        raise UnknownModelError(f"model '{arch}': its weights {path} are missing")
+    return path
+
+
+def _pretrained(arch: str, name: str, overrides: dict | None = None) -> Callable[[], Interpolator]:
     def build() -> Interpolator:
-        from .models.checkpoint import load_interpolator
+        from vfi.models.checkpoint import load_interpolator
 
-        path = weights_dir() / file
-        if not path.is_file():
-            raise UnknownModelError(f"model '{name}': its weights {path} are missing")
-        return load_interpolator(path, name=name, config_overrides=overrides)
+        return load_interpolator(pretrained_weights(arch), name=name, config_overrides=overrides)
 
     return build
 
 
+register("dup", Duplicate.description, Duplicate)
+register("blend", Blend.description, Blend)
+register("flow", FlowWarp.description, FlowWarp)
+register("mci", MotionCompensated.description, MotionCompensated)
 register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
-         _pretrained("ode.pt", "ode"), learned=True)
+         _pretrained("ode", "ode"), learned=True)
 register("ode-linear", "the ode network with linear motion in place of the ODE trajectory (ablation)",
-         _pretrained("ode.pt", "ode-linear", {"motion": "linear"}), learned=True)
+         _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True)
 register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
-         _pretrained("unet.pt", "unet"), learned=True)
+         _pretrained("unet", "unet"), learned=True)
 
 
 def available() -> list[Entry]:
     return list(_REGISTRY.values())
 
 
-def weights_dir() -> Path:
-    """Shipped weights live in the repository's weights/ (VFI_WEIGHTS_DIR overrides)."""
-    override = os.environ.get("VFI_WEIGHTS_DIR")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "weights"
+def architectures() -> list[str]:
+    """Names a training run can start from (with their shipped weights, or from scratch)."""
+    return list(ARCHITECTURES)
 
 
 def create(name_or_path: str, device: str = "cpu", scale: float | None = None, tile: int | None = None
@@ -77,7 +93,7 @@ def create(name_or_path: str, device: str = "cpu", scale: float | None = None, t
     if name_or_path in _REGISTRY:
         interpolator = _REGISTRY[name_or_path].build().to(device)
     elif name_or_path.endswith(".pt") or os.sep in name_or_path:
-        from .models.checkpoint import load_interpolator
+        from vfi.models.checkpoint import load_interpolator
 
         interpolator = load_interpolator(Path(name_or_path), device=device)
     else:

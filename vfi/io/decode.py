@@ -17,7 +17,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .probe import VideoError, VideoInfo, ffmpeg_exe, probe
+from vfi.io.probe import VideoError, VideoInfo, ffmpeg_exe, probe
 
 
 def raw_pix_fmt(channels: int, deep: bool) -> str:

@@ -19,9 +19,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .decode import raw_pix_fmt
-from .files import publish
-from .probe import VideoError, VideoInfo, ffmpeg_exe
+from vfi.io.decode import raw_pix_fmt
+from vfi.io.files import publish
+from vfi.io.probe import VideoError, VideoInfo, ffmpeg_exe
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
 ALPHA_CODECS = ("ffv1", "prores", "vp9")  # video codecs that can carry an alpha channel

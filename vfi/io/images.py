@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .files import publish
-from .probe import VideoError
+from vfi.io.files import publish
+from vfi.io.probe import VideoError
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

@@ -18,9 +18,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from .encode import CONTAINERS, container_args, encoder_error, is_sequence_path, remove_quietly
-from .files import publish
-from .probe import Stream, VideoError, VideoInfo, ffmpeg_exe
+from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path, remove_quietly
+from vfi.io.files import publish
+from vfi.io.probe import Stream, VideoError, VideoInfo, ffmpeg_exe
 
 # codecs whose encoder stores colour tags in the stream; ffv1 in the parts' NUT container keeps none
 _TAGGED_CODECS = ("libx264", "libx265", "prores", "vp9")

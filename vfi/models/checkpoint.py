@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from ..io.files import publish
-from . import ARCHITECTURES, build_network
+from vfi.io.files import publish
+from vfi.models.architectures import ARCHITECTURES, build_network
 
 FORMAT = "vfi-checkpoint-v1"
 
@@ -90,7 +90,7 @@ def grow_checkpoint(source: str | os.PathLike, output: str | os.PathLike, **conf
 
 def load_interpolator(path: str | os.PathLike, device: str = "cpu", name: str | None = None,
                       config_overrides: dict | None = None):
-    from .wrapper import ModelInterpolator
+    from vfi.models.adapter import ModelInterpolator
 
     net, payload = load_network(path, config_overrides)
     label = name or Path(path).name

@@ -21,9 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 from torchdiffeq import odeint
 
-from .blocks import Encoder, conv, upsample2
-from .correlation import local_correlation
-from .warp import backward_warp, resize, resize_flow
+from vfi.motion.occlusion import occlusion_from_disagreement
+from vfi.motion.prior import intermediate_flows
+from vfi.models.blocks import Encoder, conv, upsample2
+from vfi.models.correlation import local_correlation
+from vfi.models.warp import backward_warp, resize, resize_flow
 
 
 @dataclass
@@ -38,18 +40,6 @@ class ODEConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def linear_prior(f01: torch.Tensor, f10: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Backward flows to frames 0 and 1 at times t under linear motion.
-
-    f01, f10: (B, 2, H, W); t: (B, T). Returns two (B, T, 2, H, W).
-    """
-    t = t[:, :, None, None, None]
-    f01, f10 = f01.unsqueeze(1), f10.unsqueeze(1)
-    ft0 = -(1 - t) * t * f01 + t * t * f10
-    ft1 = (1 - t) * (1 - t) * f01 - t * (1 - t) * f10
-    return ft0, ft1
 
 
 class TrajectoryField(nn.Module):
@@ -151,7 +141,8 @@ class ODEInterpolatorNet(nn.Module):
         n = times.shape[1]
         feats0, feats1 = self.encoder(frame0), self.encoder(frame1)
         f01, f10 = self.endpoint_flows(feats0, feats1, seed)
-        ft0, ft1 = linear_prior(f01, f10, times)  # (B, T, 2, h, w)
+        # the linear prior at each t: (B, T, 2, h, w)
+        ft0, ft1 = intermediate_flows(f01.unsqueeze(1), f10.unsqueeze(1), times[:, :, None, None, None])
         dev = self.trajectory(feats0, feats1, f01, f10, times)
         dev = resize_flow(dev.flatten(0, 1), (h, w)).view(b, n, 4, h, w)
         ft0 = (ft0 + dev[:, :, :2]).flatten(0, 1)
@@ -192,7 +183,7 @@ def fb_occlusion(f01: torch.Tensor, f10: torch.Tensor) -> torch.Tensor:
     back = backward_warp(f10, f01)
     err = ((f01 + back) ** 2).sum(1, keepdim=True)
     mag = (f01 ** 2).sum(1, keepdim=True) + (back ** 2).sum(1, keepdim=True)
-    return 1.0 - torch.exp(-err / (0.01 * mag + 0.5))
+    return occlusion_from_disagreement(err, mag)
 
 
 def repeat_per_time(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -213,7 +204,9 @@ def blend_weights(y: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch
 
 def compose(full0: torch.Tensor, full1: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor, y: torch.Tensor,
             times: torch.Tensor) -> torch.Tensor:
-    """Warp the full-size frames to each t and blend them: (B, T, 3, H, W)."""
+    """Warp the full-size frames to each t and blend them: (B, T, 3, H, W).
+
+    The tensor twin of `motion.compose.warp_and_mix`, for the GPU and for training."""
     b, n = times.shape
     size = full0.shape[-2:]
     t = times.flatten()[:, None, None, None].to(full0.dtype)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..dis import VideoFlow, shrink_gray, two_way_flow
+from vfi.motion.dis import VideoFlow, shrink_gray, two_way_flow
 
 
 def dis_flows(img0: np.ndarray, img1: np.ndarray, size: tuple[int, int], video: VideoFlow | None = None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .blocks import conv, upsample2
+from vfi.models.blocks import conv, upsample2
 
 
 @dataclass

@@ -10,14 +10,15 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from .classic import FlowWarp
-from .data import ClipWindows, SyntheticMotion, load_photos
-from .interpolator import resolve_device
-from .interrupts import ResumableInterrupt
-from .models import ARCHITECTURES
-from .models.wrapper import MAX_WORK_SIDE
-from .registry import weights_dir
-from .train import TrainConfig, Trainer, score_samples
+from vfi.classic import FlowWarp
+from vfi.core.devices import resolve_device
+from vfi.core.interrupts import ResumableInterrupt
+from vfi.models.architectures import ARCHITECTURES
+from vfi.models.checkpoint import read_checkpoint
+from vfi.motion.scale import NETWORK_MAX_SIDE
+from vfi.registry import UnknownModelError, architectures, pretrained_weights
+from vfi.training.samples import ClipWindows, SyntheticMotion, load_photos
+from vfi.training.trainer import TrainConfig, Trainer, score_samples
 
 VAL_WINDOWS_PER_CLIP = 12
 GPU_WORKERS = 6  # default sample-drawing processes when training on CUDA (a fixed number: runs repeat)
@@ -25,18 +26,16 @@ GPU_WORKERS = 6  # default sample-drawing processes when training on CUDA (a fix
 
 def base_checkpoint(model: str, from_scratch: bool) -> tuple[str, Optional[str]]:
     """(architecture, checkpoint to start from) for --model NAME|PATH."""
-    if model in ARCHITECTURES:
+    if model in architectures():
         if from_scratch:
             return model, None
-        path = weights_dir() / f"{model}.pt"
-        if not path.is_file():
-            raise ValueError(f"no pretrained weights for '{model}' at {path}; use --from-scratch")
-        return model, str(path)
+        try:
+            return model, str(pretrained_weights(model))
+        except UnknownModelError as exc:
+            raise ValueError(f"{exc}; use --from-scratch") from None
     path = Path(model)
     if not path.is_file():
-        raise ValueError(f"unknown base model '{model}': use ode, unet or a checkpoint .pt path")
-    from .models.checkpoint import read_checkpoint
-
+        raise ValueError(f"unknown base model '{model}': use {', '.join(architectures())} or a checkpoint .pt path")
     return read_checkpoint(path)["arch"], str(path)
 
 
@@ -67,7 +66,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not output.parent.is_dir():
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
-    work_side = MAX_WORK_SIDE if ARCHITECTURES[arch][2] else None
+    work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].motion_seed else None
     # whole validation clips judge generalisation to unseen scenes; the training clips are then used in full
     windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
                            holdout_every=0 if val_clips else holdout_every) for clip in clips]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .interpolator import Interpolator, Times, normalize_times
+from dataclasses import replace
+
+from vfi.core.interface import Capabilities, Interpolator
 
 AUTO_TILE = 2048
 AUTO_ABOVE_PIXELS = 3840 * 2160  # frames up to 4K go whole; above it (6K, 8K) in tiles
@@ -55,10 +57,11 @@ class Tiled(Interpolator):
         self.name = inner.name
         self.description = inner.description
 
-    # what the wrapped interpolator can take may depend on its device: ask it each time
-    native_alpha = property(lambda self: self.inner.native_alpha)
-    native_deep = property(lambda self: self.inner.native_deep)
-    follows_motion = property(lambda self: self.inner.follows_motion)
+    @property
+    def capabilities(self) -> Capabilities:
+        """The inner interpolator's, asked each time (they may depend on its device); each tile goes
+        through the inner `interpolate`, which adapts alpha, depth and size itself."""
+        return replace(self.inner.capabilities, alpha=True, deep=True, min_side=0)
 
     @property
     def device(self):
@@ -71,28 +74,23 @@ class Tiled(Interpolator):
     def reset(self) -> None:
         self.inner.reset()
 
-    def _interpolate(self, frame0, frame1, times):
-        return self.inner._interpolate(frame0, frame1, times)
-
     def tile_size(self, h: int, w: int) -> int:
         if self.tile:
             return self.tile
-        return AUTO_TILE if h * w > AUTO_ABOVE_PIXELS and not self.inner.light_full_size else 0
+        return AUTO_TILE if h * w > AUTO_ABOVE_PIXELS and not self.inner.capabilities.light_full_size else 0
 
-    def interpolate_frames(self, frames0: np.ndarray, frames1: np.ndarray, times: Times) -> np.ndarray:
+    def _interpolate(self, frames0, frames1, times):
         b, h, w, c = frames0.shape
         tile = self.tile_size(h, w)
         if not tile or (h <= tile and w <= tile):
-            return self.inner.interpolate_frames(frames0, frames1, times)
-        times = normalize_times(times, b)
+            return self.inner.interpolate(frames0, frames1, times)
         overlap = max(8, int(tile * OVERLAP_FRACTION))
         total = np.zeros((b, times.shape[1], h, w, c), np.float32)
         weight = np.zeros((h, w), np.float32)
         for y in tile_starts(h, tile, overlap):
             for x in tile_starts(w, tile, overlap):
                 th, tw = min(tile, h), min(tile, w)
-                part = self.inner.interpolate_frames(frames0[:, y:y + th, x:x + tw], frames1[:, y:y + th, x:x + tw],
-                                                     times)
+                part = self.inner.interpolate(frames0[:, y:y + th, x:x + tw], frames1[:, y:y + th, x:x + tw], times)
                 wt = tile_weights(h, w, y, x, th, tw, overlap)
                 total[:, :, y:y + th, x:x + tw] += part * wt[..., None]
                 weight[y:y + th, x:x + tw] += wt

@@ -15,9 +15,9 @@ from typing import Optional
 
 import numpy as np
 
-from .io.encode import EncodeSettings, FrameWriter, remove_quietly, sequence_files
-from .io.mux import join_parts
-from .io.probe import VideoError, VideoInfo
+from vfi.io.encode import EncodeSettings, FrameWriter, remove_quietly, sequence_files
+from vfi.io.mux import join_parts
+from vfi.io.probe import VideoError, VideoInfo
 
 PART_FRAMES = 600
 JOB_FILE = "job.json"

@@ -14,8 +14,8 @@ from typing import Iterator, Optional, Sequence
 import numpy as np
 import torch
 
-from .data import ClipWindows, Sample, SyntheticMotion, augment, to_batch
-from .models.seed import seed_after
+from vfi.training.samples import ClipWindows, Sample, SyntheticMotion, augment, to_batch
+from vfi.models.seed import seed_after
 
 
 @dataclass

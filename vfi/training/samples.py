@@ -21,10 +21,10 @@ import cv2
 import numpy as np
 import torch
 
-from .models.wrapper import working_downscale
-from .synthetic import Layer, Motion, Scene, random_texture
-from .io.decode import FrameReader
-from .io.probe import probe
+from vfi.motion.scale import working_downscale
+from vfi.training.synthetic import Layer, Motion, Scene, random_texture
+from vfi.io.decode import FrameReader
+from vfi.io.probe import probe
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 

@@ -12,18 +12,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vfi.core.pixels import rgb8
+
 DEFAULT_THRESHOLD = 0.5
 _THUMB = (64, 36)
 _DIFF_SCALE = 0.25  # a mean thumbnail difference of 25% of full range counts as total change
 
 
 REPEAT_THRESHOLD = 6.0  # max level difference (of 255) between 1/4-size grey images
-
-
-def rgb8(frame: np.ndarray) -> np.ndarray:
-    """The colour channels in 8 bits, whatever the frame's depth or alpha (comparisons only)."""
-    frame = frame[..., :3]
-    return (frame >> 8).astype(np.uint8) if frame.dtype == np.uint16 else np.ascontiguousarray(frame)
 
 
 def _quarter_gray(frame: np.ndarray) -> np.ndarray:

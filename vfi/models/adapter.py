@@ -2,52 +2,57 @@
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import torch
 
-from ..dis import VideoFlow
-from ..interpolator import Interpolator, mix, normalize_times, pad_to_multiple, tensor_to_frames, unpad
-from ..scenes import rgb8
-from ..resample import pixel_grid, upscale_map
-from . import ARCHITECTURES
-from .ode import blend_weights
-from .seed import batch_seed
-from .warp import resize
-
-MAX_WORK_SIDE = 640  # seeded models estimate motion with the long side at most this (a power-of-two shrink)
-
-
-def working_downscale(h: int, w: int, max_side: int, scale: float | None = None) -> int:
-    """Smallest power of two that brings the long side to max_side or below (big frames: motion at a
-    reduced scale); with an explicit `scale`, the power of two nearest 1 / scale."""
-    if scale is not None:
-        return 2 ** max(0, round(math.log2(1 / scale)))
-    return 2 ** max(0, math.ceil(math.log2(max(h, w) / max_side))) if max(h, w) > max_side else 1
+from vfi.core.interface import Capabilities, Interpolator
+from vfi.core.pixels import frames_to_tensor, pad_to_multiple, rgb8, tensor_to_frames, tensor_to_uint8, unpad
+from vfi.motion.compose import warp_and_mix
+from vfi.motion.dis import VideoFlow
+from vfi.motion.resample import pixel_grid
+from vfi.motion.scale import NETWORK_MAX_SIDE, working_downscale
+from vfi.models.architectures import ARCHITECTURES
+from vfi.models.ode import blend_weights
+from vfi.models.seed import batch_seed
+from vfi.models.warp import resize
 
 
 class ModelInterpolator(Interpolator):
-    """A learned interpolator: half precision on CUDA, fp32 (or bf16 if asked) on the CPU."""
+    """A learned interpolator: half precision on CUDA, fp32 (or bf16 if asked) on the CPU.
 
-    min_side = 32  # the motion seed (DIS) needs a few patches per side
+    On the CPU the ODE model's full-size warp and blend run in OpenCV on integer frames
+    (`motion.compose`): the network works at the reduced working scale either way, only the
+    last stage differs from the tensor path (by rounding), and it is several times faster.
+    An alpha channel is then warped and blended with the colour, along the same motion.
+    """
 
     def __init__(self, net: torch.nn.Module, arch: str, name: str, description: str = "",
-                 max_work_side: int = MAX_WORK_SIDE, cpu_dtype: torch.dtype = torch.float32):
+                 max_work_side: int = NETWORK_MAX_SIDE, cpu_dtype: torch.dtype = torch.float32,
+                 opencv_compose: bool = True):
         self.net = net.eval()
-        self.arch = arch
+        self.arch = ARCHITECTURES[arch]
         self.name = name
         self.description = description
         self.max_work_side = max_work_side
         self.cpu_dtype = cpu_dtype
-        _, _, self.uses_seed, self.multiple = ARCHITECTURES[arch]
+        self.opencv_compose = opencv_compose  # False: the CPU runs the tensor path too, as a GPU does
         self._device = torch.device("cpu")
         self.motion = VideoFlow()
 
     @property
     def device(self) -> torch.device:
         return self._device
+
+    @property
+    def capabilities(self) -> Capabilities:
+        fast = self._integer_path
+        # min_side: the motion seed (DIS) needs a few patches per side
+        return Capabilities(alpha=fast, min_side=32, light_full_size=fast, follows_motion=self.arch.motion_seed)
+
+    @property
+    def _integer_path(self) -> bool:
+        return self.opencv_compose and self.arch.name == "ode" and self._device.type == "cpu"
 
     def reset(self) -> None:
         self.motion.forget()
@@ -64,18 +69,26 @@ class ModelInterpolator(Interpolator):
             return torch.autocast("cpu", dtype=self.cpu_dtype)
         return torch.autocast("cpu", enabled=False)
 
-    def _interpolate(self, frame0, frame1, times):
-        x0, x1 = frame0.to(self._device).float(), frame1.to(self._device).float()
-        times = times.to(self._device)
+    def _interpolate(self, frames0, frames1, times):
+        if self._integer_path:
+            return self._interpolate_integers(frames0, frames1, times)
+        x0, x1 = frames_to_tensor(frames0, self._device), frames_to_tensor(frames1, self._device)
+        with torch.no_grad():
+            out = self._interpolate_tensors(x0, x1, times.to(self._device))
+        return tensor_to_frames(out, frames0.dtype)
+
+    def _interpolate_tensors(self, x0: torch.Tensor, x1: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) float frames -> (B, T, 3, H, W), all in torch on the model's device."""
+        multiple = self.arch.multiple
         h, w = x0.shape[-2:]
-        ds = working_downscale(h, w, self.max_work_side, self.motion_scale) if self.uses_seed else 1
-        p0, size = pad_to_multiple(x0, self.multiple * ds)
-        p1, _ = pad_to_multiple(x1, self.multiple * ds)
+        ds = working_downscale(h, w, self.max_work_side, self.motion_scale) if self.arch.motion_seed else 1
+        p0, size = pad_to_multiple(x0, multiple * ds)
+        p1, _ = pad_to_multiple(x1, multiple * ds)
         work = (p0.shape[-2] // ds, p0.shape[-1] // ds)
         w0, w1 = resize(p0, work), resize(p1, work)
         seed = None
-        if self.uses_seed:
-            seed = batch_seed(tensor_to_frames(w0), tensor_to_frames(w1), work, self.motion).to(self._device)
+        if self.arch.motion_seed:
+            seed = batch_seed(tensor_to_uint8(w0), tensor_to_uint8(w1), work, self.motion).to(self._device)
         with self._autocast():
             out = self.net(w0, w1, seed, times, full0=p0 if ds > 1 else None, full1=p1 if ds > 1 else None)
         out = unpad(out.float(), size)
@@ -86,35 +99,11 @@ class ModelInterpolator(Interpolator):
         out = torch.where(at1, x1.unsqueeze(1), out)
         return out
 
-    @property
-    def follows_motion(self) -> bool:
-        return self.uses_seed
-
-    @property
-    def native_alpha(self) -> bool:
-        return self._fast_path
-
-    @property
-    def light_full_size(self) -> bool:
-        return self._fast_path
-
-    @property
-    def _fast_path(self) -> bool:
-        return self.arch == "ode" and self._device.type == "cpu"
-
-    def _frames(self, frames0, frames1, times):
-        """On the CPU the ODE model's full-size warp and blend run in OpenCV on integer frames.
-
-        The network works at the reduced working scale either way; only the last stage
-        differs from the tensor path (by rounding), and it is several times faster. An alpha
-        channel is warped and blended with the colour, along the same motion.
-        """
-        if not self._fast_path:
-            return super()._frames(frames0, frames1, times)
+    def _interpolate_integers(self, frames0, frames1, times):
+        """The network plans at the working scale; `warp_and_mix` makes each full-size frame in OpenCV."""
         b, h, w, c = frames0.shape
-        times = normalize_times(times, b)
         ds = working_downscale(h, w, self.max_work_side, self.motion_scale)
-        m = self.multiple * ds
+        m = self.arch.multiple * ds
         ph, pw = (-h) % m, (-w) % m
         pad = lambda f: cv2.copyMakeBorder(f, 0, ph, 0, pw, cv2.BORDER_REPLICATE) if ph or pw else f
         full0 = np.stack([pad(f) for f in frames0])
@@ -143,11 +132,6 @@ class ModelInterpolator(Interpolator):
                 if t == 0 or t == 1:
                     out[i, j] = (frames0 if t == 0 else frames1)[i]
                     continue
-                warped0 = cv2.remap(full0[i], upscale_map(grid + ft0[k], H, W), None, cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-                warped1 = cv2.remap(full1[i], upscale_map(grid + ft1[k], H, W), None, cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-                weight = cv2.resize(weight0[k], (W, H), interpolation=cv2.INTER_LINEAR)
-                detail = cv2.resize(residual[k], (W, H), interpolation=cv2.INTER_LINEAR)
-                out[i, j] = mix(warped0, warped1, weight, detail)[:h, :w]
+                frame = warp_and_mix(full0[i], full1[i], grid + ft0[k], grid + ft1[k], weight0[k], residual[k])
+                out[i, j] = frame[:h, :w]
         return out

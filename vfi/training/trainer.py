@@ -1,7 +1,6 @@
 """Training loop shared by pretraining and `vfi train` fine-tuning.
 
-Loss: Charbonnier on RGB plus a census (ternary) term; no pretrained feature networks
-(nothing can be downloaded). The best checkpoint by validation PSNR is the one written;
+Loss: `losses.charbonnier` plus a census term. The best checkpoint by validation PSNR is the one written;
 a resume file beside it holds the latest state (weights, optimiser, step, RNG).
 """
 
@@ -15,13 +14,13 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .metrics import psnr
-from .batches import Batch, SampleMix, worker_batches
-from .data import ClipWindows, Sample, SyntheticMotion
-from .models import ARCHITECTURES, build_network
-from .models.checkpoint import load_network, read_checkpoint, save_checkpoint
+from vfi.core.metrics import psnr
+from vfi.models.architectures import ARCHITECTURES, build_network
+from vfi.models.checkpoint import load_network, read_checkpoint, save_checkpoint
+from vfi.training.batches import Batch, SampleMix, worker_batches
+from vfi.training.losses import census, charbonnier
+from vfi.training.samples import ClipWindows, Sample, SyntheticMotion
 
 
 @dataclass
@@ -36,7 +35,7 @@ class TrainConfig:
     synthetic_fraction: float = 0.5
     seed: int = 0
     val_every: int = 250
-    bf16: bool = False  # bf16 autocast measured no faster than fp32 on this CPU (see model cards)
+    bf16: bool = False  # bf16 autocast measured no faster than fp32 on 2 CPU cores (docs/training.md)
     device: str = "cpu"
     census_weight: float = 0.1
     workers: int = 0  # processes drawing batches (0: this one); worth it when a GPU does the steps
@@ -52,43 +51,17 @@ class TrainConfig:
         return min(1.0, max(parts)) if parts else 0.0
 
 
-def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
-    return torch.sqrt((pred - target) ** 2 + eps * eps).mean()
-
-
-_CENSUS_KERNEL: dict[str, torch.Tensor] = {}
-
-
-def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 7) -> torch.Tensor:
-    """Soft Hamming distance between ternary census transforms: robust to brightness, sharp on structure."""
-    key = str(pred.device)
-    if key not in _CENSUS_KERNEL:
-        eye = torch.eye(patch * patch, device=pred.device).view(patch * patch, 1, patch, patch)
-        _CENSUS_KERNEL[key] = eye
-
-    def transform(img):
-        gray = (0.299 * img[:, 0] + 0.587 * img[:, 1] + 0.114 * img[:, 2]).unsqueeze(1) * 255
-        patches = F.conv2d(gray, _CENSUS_KERNEL[key], padding=patch // 2)
-        diff = patches - gray
-        return diff / torch.sqrt(0.81 + diff * diff)
-
-    d = (transform(pred) - transform(target)) ** 2
-    dist = (d / (0.1 + d)).mean(1, keepdim=True)
-    border = patch // 2
-    return dist[..., border:-border, border:-border].mean()
-
-
 def score_samples(interpolator, samples: Sequence[Sample]) -> float:
-    """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through interpolate_frames.
+    """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through the common interface.
 
     A sample with a frame before it is scored as a video's pair is: the interpolator first
     sees the pair before, so a model that follows motion starts from it."""
     scores = []
     for s in samples:
         interpolator.reset()
-        if s.before is not None and interpolator.follows_motion:
-            interpolator.interpolate_frames(s.before[None], s.frame0[None], [0.5])
-        scores.append(psnr(interpolator.interpolate_frames(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target))
+        if s.before is not None and interpolator.capabilities.follows_motion:
+            interpolator.interpolate(s.before[None], s.frame0[None], [0.5])
+        scores.append(psnr(interpolator.interpolate(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target))
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -111,7 +84,7 @@ class Trainer:
             self.net = build_network(config.arch)
         self.device = torch.device(config.device)
         self.net.to(self.device)
-        self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch][2],
+        self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch].motion_seed,
                               config.chained)
         self._batches = None  # the worker stream, started at the first step (after any resume)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
@@ -171,7 +144,7 @@ class Trainer:
     # -- loop --------------------------------------------------------------------------
     def interpolator(self):
         """The live network behind the same interface `upsample` uses."""
-        from .models.wrapper import ModelInterpolator
+        from vfi.models.adapter import ModelInterpolator
 
         return ModelInterpolator(self.net, self.config.arch, "training").to(self.device)
 

@@ -17,8 +17,8 @@ from collections import OrderedDict
 import cv2
 import numpy as np
 
-from .resample import pixel_grid
-from .stillness import keep_still
+from vfi.motion.resample import pixel_grid
+from vfi.motion.stillness import keep_still
 
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 REMEMBERED = 16  # recent pairs whose end motion is kept: a batch may take its pairs out of order, tiles split them

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .resample import pixel_grid
+from vfi.motion.resample import pixel_grid
 
 WINDOW = 15  # neighbourhood (pixels at the flow's scale) over which the two explanations are compared
 MARGIN = 0.9  # no motion must match this much better (error ratio) to replace the flow

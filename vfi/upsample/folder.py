@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .io.encode import CONTAINERS
-from .io.probe import VideoError
+from vfi.io.encode import CONTAINERS
+from vfi.io.probe import VideoError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts", ".m2ts", ".flv",
                   ".wmv", ".ogv", ".3gp", ".y4m", ".nut", ".gif"}

@@ -1,0 +1,1 @@
+"""Benchmarks: datasets, scoring, the regression gate, and reports."""

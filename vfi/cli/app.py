@@ -1,0 +1,99 @@
+"""The `vfi` application: its command classes, one-line errors, progress bars, and the entry point."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import typer
+import typer.core
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from vfi import __version__
+
+
+class _Flagless:
+    """--help is an on/off option too: shown without a value placeholder, like the others."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_Flagless, typer.core.TyperCommand):
+    pass
+
+
+class Group(_Flagless, typer.core.TyperGroup):
+    pass
+
+
+app = typer.Typer(cls=Group, add_completion=False, no_args_is_help=True,
+                  help="Video frame interpolation: higher frame rates and slow motion from ordinary videos.")
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+
+class CliError(Exception):
+    """An error already worded for the user."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: the same clean stop as Ctrl-C, and the conventional exit code 143 (128 + 15)."""
+
+
+def flag(*names: str, help: str, **extra) -> bool:
+    """An on/off option; shown in --help without a value placeholder, since it takes none."""
+    return typer.Option(False, *names, help=help, metavar="", **extra)
+
+
+@contextmanager
+def user_errors():
+    """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
+    from vfi.io.probe import VideoError
+    from vfi.registry import UnknownModelError
+
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        hint = getattr(exc, "hint", None) or "stopped; no partial output was left behind"
+        err.print(f"[red]{'terminated' if isinstance(exc, Terminated) else 'interrupted'}[/red]: {hint}",
+                  highlight=False)
+        raise typer.Exit(143 if isinstance(exc, Terminated) else 130)
+    except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
+        err.print(f"[red]error[/red]: {exc}", highlight=False)
+        raise typer.Exit(1)
+
+
+def progress_bar(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err, disable=quiet or not err.is_terminal, transient=False,
+    )
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """`kill` gets the same clean stop as Ctrl-C: temporaries removed, finished parts kept for --resume."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise Terminated
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
+def version_callback(value: bool):
+    if value:
+        out.print(f"vfi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = flag("--version", callback=version_callback, is_eager=True,
+                                      help="Print the version and exit.")):
+    """Video frame interpolation: higher frame rates and slow motion from ordinary videos."""

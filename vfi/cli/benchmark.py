@@ -1,0 +1,101 @@
+"""`vfi benchmark`: scores beside the baselines, reports, and the quality gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.table import Table
+
+from vfi.cli.app import CliError, Command, app, err, flag, out, progress_bar, user_errors
+
+BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.
+
+PATHS are videos, or folders of triplets in the UCF101 layout (<id>/frame_00.png, frame_01_gt.png,
+frame_02.png) or the Middlebury layout (input/<Seq>/frame10.png, frame11.png; gt/<Seq>/frame10i11.png).
+
+Protocol: for videos keep every k-th frame, interpolate back to the full rate with upsample's own code
+path (same batching, padding, scene-cut logic) and score only the dropped frames at t = j/k; windows
+across a scene cut are skipped and counted. Triplets: the middle frame at t = 0.5. PSNR on RGB, data
+range 1, prediction rounded to 8 bits, mean of per-frame values. SSIM: torchmetrics, 11x11 Gaussian
+window, sigma 1.5. Middlebury also IE: mean absolute 0-255 difference (as published tables compute it).
+Speed: model-only time per interpolated frame after a warm-up call.
+"""
+
+
+@app.command(cls=Command, help=BENCHMARK_HELP)
+def benchmark(
+    paths: Optional[List[Path]] = typer.Argument(None, help="Videos or triplet folders to score."),
+    suite: Optional[str] = typer.Option(None, "--suite", help="'ci': synthetic clips generated in code with exact ground truth."),
+    methods: str = typer.Option("dup,blend,flow", "--methods", help="Comma-separated interpolator names or checkpoint paths."),
+    factor: List[int] = typer.Option([2, 4], "--factor", "-f", help="Keep every k-th frame (repeat the option for several)."),
+    max_frames: Optional[int] = typer.Option(None, "--max-frames", min=2, help="Read at most this many frames of each video."),
+    max_items: Optional[int] = typer.Option(None, "--max-items", min=1, help="Score at most this many triplets per set."),
+    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs per batch (as in upsample)."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON to this file."),
+    markdown: bool = flag("--markdown", help="Print Markdown tables (for the README) instead of a rich table."),
+    save_examples: Optional[Path] = typer.Option(None, "--save-examples", help="Write PNG strips of the worst frames (truth | methods | error) here."),
+    check: Optional[Path] = typer.Option(None, "--check", help="Fail (exit 1) if PSNR drops > --margin below this reference JSON, or dup < blend < flow breaks."),
+    write_reference: Optional[Path] = typer.Option(None, "--write-reference", help="Write the quality numbers as a reference JSON for --check."),
+    margin: float = typer.Option(0.3, "--margin", min=0.0, help="Allowed PSNR drop in dB for --check."),
+    quiet: bool = flag("--quiet", "-q", help="No progress output."),
+):
+    import json
+
+    from vfi.bench import gate, report
+    from vfi.bench.datasets import datasets_for
+    from vfi.bench.scoring import run_benchmark
+    from vfi.core.devices import environment, resolve_device
+    from vfi.registry import create
+
+    with user_errors():
+        if any(k < 2 for k in factor):
+            raise CliError("--factor must be at least 2")
+        names = [m.strip() for m in methods.split(",") if m.strip()]
+        dev = resolve_device(device)
+        interpolators = {name: create(name, device=dev) for name in names}
+        datasets = datasets_for(paths or [], suite, max_frames)
+        with progress_bar(quiet) as bar:
+            task = bar.add_task("benchmark", total=None, rate="")
+            results, raw = run_benchmark(datasets, interpolators, sorted(set(factor)), batch_size, max_items,
+                                         keep_worst=3 if save_examples else 0,
+                                         on_progress=lambda label: bar.update(task, rate=label))
+        results["environment"] = environment(dev)
+        if json_out:
+            json_out.write_text(report.to_json(results))
+        if write_reference:
+            write_reference.write_text(json.dumps(gate.strip_for_reference(results), indent=2))
+        if markdown:
+            out.print(report.markdown_report(results, names), markup=False, highlight=False)
+        else:
+            print_results(results, names)
+        if save_examples:
+            for path in report.save_examples(raw, save_examples, names):
+                err.print(f"wrote {path}", highlight=False)
+        if check:
+            if not check.is_file():
+                raise CliError(f"{check}: no such reference file (make one with --write-reference)")
+            problems = gate.check_against(results, json.loads(check.read_text()), margin)
+            for problem in problems:
+                err.print(f"[red]regression[/red]: {problem}", highlight=False)
+            if problems:
+                raise typer.Exit(1)
+            err.print(f"quality gate passed against {check} (margin {margin} dB)", highlight=False)
+
+
+def print_results(results: dict, names: List[str]) -> None:
+    """The terminal table: the same rows as the Markdown one, with the model time per frame."""
+    from vfi.bench.report import quality_rows, skipped_notes
+
+    table = Table(title="PSNR dB / SSIM (Middlebury: IE, lower is better); model ms per frame")
+    table.add_column("dataset")
+    table.add_column("k")
+    for name in names:
+        table.add_column(name, justify="right")
+    for dataset, factor, cells in quality_rows(results, names, with_speed=True):
+        table.add_row(dataset, factor, *(f"[bold]{text}[/bold]" if best else text for text, best in cells))
+    out.print(table)
+    for note in skipped_notes(results):
+        out.print(note)

@@ -1,0 +1,1 @@
+"""The bottom of the house: the Interpolator interface, frame helpers, tiles, metrics, devices."""

@@ -1,0 +1,31 @@
+"""The learned architectures by name, each with its network, its config and what it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from vfi.models.ode import ODEConfig, ODEInterpolatorNet
+from vfi.models.unet import UNetConfig, UNetInterpolatorNet
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    network: type[nn.Module]
+    config: type
+    motion_seed: bool  # takes DIS seed flows (so it follows motion from pair to pair)
+    multiple: int  # height and width at the working scale must be multiples of this
+    weights: str  # its pretrained weights, a file in weights/
+
+
+ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
+    Architecture("ode", ODEInterpolatorNet, ODEConfig, motion_seed=True, multiple=8, weights="ode.pt"),
+    Architecture("unet", UNetInterpolatorNet, UNetConfig, motion_seed=False, multiple=16, weights="unet.pt"),
+)}
+
+
+def build_network(arch: str, config: dict | None = None) -> nn.Module:
+    spec = ARCHITECTURES[arch]
+    return spec.network(spec.config(**(config or {})))

@@ -1,0 +1,190 @@
+"""One upsample job: check the paths, probe, decode, stream, encode in parts, carry the audio, publish.
+
+Nothing is left half-written: a failure removes the temporaries, an interruption keeps
+the finished parts for `--resume`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Optional
+
+from vfi.core.interface import Interpolator
+from vfi.core.interrupts import ResumableInterrupt
+from vfi.io.decode import FrameReader
+from vfi.io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameWriter, check_container,
+                           is_sequence_path, sequence_files)
+from vfi.io.mux import video_tag_args
+from vfi.io.probe import VideoError, VideoInfo, probe
+from vfi.upsample.cuts import DEFAULT_THRESHOLD
+from vfi.upsample.schedule import resolve_rates
+from vfi.upsample.segments import SegmentedOutput, WholeOutput, job_description, parts_folder
+from vfi.upsample.stream import StreamStats, interpolate_stream
+from vfi.upsample.threads import BackgroundWriter, prefetch
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))  # hard links too
+
+
+def check_paths(input_path: Path, output_path: Path, force: bool) -> None:
+    """Refuse what would destroy data or fail only after minutes of work."""
+    if _same_file(input_path, output_path):
+        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
+    if output_path.is_dir():
+        raise VideoError(f"{output_path}: is a folder; give a file name such as {output_path / 'out.mp4'}")
+    folder = output_path.parent if str(output_path.parent) else Path(".")
+    if not folder.is_dir():
+        raise VideoError(f"{folder}: output folder does not exist")
+    if not os.access(folder, os.W_OK):
+        raise VideoError(f"{folder}: output folder is not writable")
+    if is_sequence_path(output_path):
+        if output_path.suffix.lower() not in IMAGE_FORMATS:
+            raise VideoError(f"{output_path}: image sequences are written as .png or .tif")
+        if is_sequence_path(input_path) and folder.resolve() == input_path.parent.resolve():
+            raise VideoError(f"{output_path}: write the frames to another folder than the input's")
+        taken = sequence_files(output_path)
+        if taken and not force:
+            raise VideoError(f"{output_path}: {len(taken)} matching file(s) already exist (use --force to replace them)")
+        return
+    if output_path.exists() and not force:
+        raise VideoError(f"{output_path}: already exists (use --force to replace it)")
+    if output_path.suffix.lower() not in CONTAINERS:
+        raise VideoError(f"{output_path}: unsupported output extension; use .mp4, .mkv, .mov, .webm or .avi "
+                         "(or an image sequence such as frames/%05d.png)")
+
+
+@dataclass
+class UpsampleResult:
+    output: Path
+    input_fps: Fraction
+    output_fps: Fraction
+    stats: StreamStats
+    seconds: float
+    notes: list[str]
+    resumed_frames: int = 0
+
+    @property
+    def output_fps_rate(self) -> float:
+        """Output frames produced per wall-clock second, for the whole command (resumed frames not counted)."""
+        return (self.stats.frames_out - self.resumed_frames) / max(self.seconds, 1e-9)
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def _output_folder(output_path: Path) -> Optional[Path]:
+    """Create the folder an image sequence goes into; returns it when it was made here (removed on failure)."""
+    folder = output_path.parent
+    if not is_sequence_path(output_path) or folder.exists() or not folder.parent.is_dir():
+        return None
+    folder.mkdir()
+    return folder
+
+
+def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
+             factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
+             scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
+             force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
+             input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
+             video_stream: int = 0,
+             on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
+             on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
+    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
+    (or lasts `slowmo` times longer).
+
+    Frames are placed by their real timestamps (variable-rate input stays in sync with its
+    audio). A video output is written in parts so `resume=True` can continue an
+    interrupted run from its finished parts with the same frames. `force` replaces an existing
+    output and lifts the limits on absurd rates.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    info = probe(input_path, input_options, video_stream)
+    sequence_out = is_sequence_path(output_path)
+    if not sequence_out:
+        info = info.stored()  # decode the frames as stored; the output keeps the rotation tag
+    if resume and sequence_out:
+        raise VideoError("--resume works with video outputs, not image sequences")
+    try:
+        resolve_rates(info.fps, factor, fps, slowmo, force)  # refuse absurd requests before any work
+    except ValueError as exc:
+        raise VideoError(str(exc)) from None
+    encode = (encode or EncodeSettings(codec="auto")).for_input(info)
+    made_folder = None
+    if not (resume and parts_folder(output_path).is_dir()):
+        made_folder = _output_folder(output_path) if not _same_file(input_path, output_path) else None
+        try:
+            check_paths(input_path, output_path, force)
+            if not sequence_out:
+                check_container(output_path, encode.codec)
+        except BaseException:
+            _remove_if_empty(made_folder)
+            raise
+    elif _same_file(input_path, output_path):
+        raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
+    alpha = info.has_alpha and (sequence_out or encode.codec in ALPHA_CODECS)
+    reader = FrameReader(info, timed=True, alpha=alpha)
+    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+    tags = tuple(video_tag_args(info, encode.codec, rgb=encode.lossless)) if not sequence_out else ()
+    started = time.perf_counter()
+    stats = StreamStats()
+    frames = prefetch(reader, depth=2 * batch_size + 2)
+    writer = None
+    try:
+        first_two = [f for _, f in zip(range(2), frames)]
+        if len(first_two) < 2:
+            raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
+        rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
+        if sequence_out:
+            writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
+        else:
+            job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}",
+                                  rate=rates.stream, output_rate=rates.output, batch=batch_size,
+                                  scenes=scene_threshold, encode=encode, dedup=dedup, audio=keep_audio,
+                                  stretch_audio=stretch_audio, tags=tags, **layout)
+            writer = SegmentedOutput(output_path, info.width, info.height, rates.output, encode, job, resume,
+                                     tags=tags, **layout)
+        skip = writer.done
+        if not writer.complete:
+            estimated = math.ceil(info.duration * rates.stream) if info.duration else None
+            if on_start:
+                on_start(info, rates.output, estimated)
+            background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(rates.stream / info.fps + 1)))
+            try:
+                stream = interpolate_stream(itertools.chain(first_two, frames), rates.stream, interpolator,
+                                            batch_size, scene_threshold, stats, dedup=dedup, skip_before=skip,
+                                            part_frames=writer.part_frames)
+                for frame in stream:
+                    background.write(frame)
+                    if on_frame:
+                        on_frame(skip + stats.frames_out)
+            finally:
+                background.close()
+        notes = writer.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)
+    except KeyboardInterrupt:
+        if writer is not None:
+            writer.abort(keep_parts=True)
+            if writer.kept_parts:
+                raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
+                                         "run the same command with --resume to continue") from None
+        _remove_if_empty(made_folder)
+        raise
+    except BaseException:
+        if writer is not None:
+            writer.abort(keep_parts=False)
+        _remove_if_empty(made_folder)
+        raise
+    finally:
+        frames.close()
+    stats.frames_out += skip
+    return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started, notes, skip)
+
+
+def _remove_if_empty(folder: Optional[Path]) -> None:
+    if folder is not None and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
