@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -20,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from vfi.io.decode import raw_pix_fmt
-from vfi.io.files import publish
+from vfi.io.files import publish, remove_quietly, temporary_beside, temporary_folder_beside
 from vfi.io.probe import VideoError, VideoInfo, ffmpeg_exe
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
@@ -167,12 +165,9 @@ class FrameWriter:
     def _target_args(self) -> list[str]:
         alpha = self.channels == 4
         if is_sequence_path(self.path):
-            self._tmp = Path(tempfile.mkdtemp(prefix=".vfi-partial-", dir=self.path.parent))
+            self._tmp = temporary_folder_beside(self.path)
             return [*_image_args(self.path, self.deep, alpha), str(self._tmp / self.path.name)]
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}",
-                                   dir=self.path.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._tmp = temporary_beside(self.path)
         args = self.settings.ffmpeg_args(self.width, self.height, self.deep, alpha)
         return [*args, *self.tags, *container_args(self.path, self.settings.codec), str(self._tmp)]
 
@@ -245,16 +240,6 @@ def encoder_error(stderr: bytes, returncode: Optional[int]) -> str:
     if "No space left" in stderr.decode(errors="replace"):
         return "no space left on the output disk"
     return text
-
-
-def remove_quietly(path: Optional[Path]) -> None:
-    """Remove a temporary file or folder if it is there."""
-    if path is None or not path.exists():
-        return
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink()
 
 
 def write_video(path: str | os.PathLike, frames, fps: Fraction | int | float,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from vfi.io.files import publish
+from vfi.io.files import atomic_output
 from vfi.io.probe import VideoError
 
 
@@ -34,15 +33,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write through a temporary file in the same folder, so no half-written image is ever seen."""
     path = Path(path)
     code = cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        if not cv2.imwrite(tmp, cv2.cvtColor(image, code)):
+    with atomic_output(path) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, code)):
             raise VideoError(f"{path}: cannot write this image format")
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -18,8 +18,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path, remove_quietly
-from vfi.io.files import publish
+from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path
+from vfi.io.files import atomic_output
 from vfi.io.probe import Stream, VideoError, VideoInfo, ffmpeg_exe
 
 # codecs whose encoder stores colour tags in the stream; ffv1 in the parts' NUT container keeps none
@@ -187,20 +187,17 @@ def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, co
         for part, seconds in zip(parts, part_seconds):
             escaped = str(Path(part).resolve()).replace("'", "'\\''")
             f.write(f"file '{escaped}'\nduration {float(seconds):.6f}\n")
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=f".partial{output.suffix}", dir=output.parent)
-    os.close(fd)
     rotation = (["-display_rotation", f"{source.rotation:g}"]
                 if source is not None and source.rotation and not source.autorotate else [])
     try:
-        carried = carried_streams(source, output, keep_audio, slowmo, stretch_audio)
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *rotation, "-f", "concat",
-               "-safe", "0", "-i", listing, *carried.inputs, "-map", "0:v", *carried.maps, "-c:v", "copy",
-               *container_args(output, codec), tmp]
-        proc = subprocess.run(cmd, capture_output=True)
-        if proc.returncode != 0:
-            raise VideoError(f"writing {output} failed: {encoder_error(proc.stderr, proc.returncode)}")
-        publish(tmp, output)
+        with atomic_output(output) as tmp:
+            carried = carried_streams(source, output, keep_audio, slowmo, stretch_audio)
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *rotation, "-f", "concat",
+                   "-safe", "0", "-i", listing, *carried.inputs, "-map", "0:v", *carried.maps, "-c:v", "copy",
+                   *container_args(output, codec), str(tmp)]
+            proc = subprocess.run(cmd, capture_output=True)
+            if proc.returncode != 0:
+                raise VideoError(f"writing {output} failed: {encoder_error(proc.stderr, proc.returncode)}")
     finally:
-        remove_quietly(Path(tmp))
         os.unlink(listing)
     return carried.notes

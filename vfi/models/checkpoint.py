@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
-from vfi.io.files import publish
+from vfi.io.files import atomic_output
 from vfi.models.architectures import ARCHITECTURES, build_network
 
 FORMAT = "vfi-checkpoint-v1"
@@ -27,14 +26,8 @@ def save_checkpoint(path: str | os.PathLike, net: torch.nn.Module, arch: str, me
                "meta": meta or {}}
     if extra:
         payload.update(extra)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         torch.save(payload, tmp)
-        publish(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

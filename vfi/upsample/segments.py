@@ -15,7 +15,8 @@ from typing import Optional
 
 import numpy as np
 
-from vfi.io.encode import EncodeSettings, FrameWriter, remove_quietly, sequence_files
+from vfi.io.encode import EncodeSettings, FrameWriter, sequence_files
+from vfi.io.files import remove_quietly
 from vfi.io.mux import join_parts
 from vfi.io.probe import VideoError, VideoInfo
 
