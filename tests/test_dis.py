@@ -1,4 +1,4 @@
-"""Motion carried from pair to pair along a video (vfi/dis.py): found where DIS alone loses it, never leaked."""
+"""Motion carried from pair to pair along a video (vfi/motion/dis.py): found where DIS alone loses it, never leaked."""
 
 from __future__ import annotations
 

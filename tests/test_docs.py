@@ -1,5 +1,5 @@
-"""Every `vfi ...` command shown in the README and docs/usage.md parses through the real CLI,
-so a renamed or removed option cannot leave the documentation wrong."""
+"""Every `vfi ...` command shown in the README, docs/ and the model cards parses through the real
+CLI, so a renamed or removed option cannot leave the documentation wrong."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def documented_commands() -> list[str]:
     commands = []
-    for doc in (ROOT / "README.md", ROOT / "docs" / "usage.md"):
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "weights").glob("*.md"))]
+    for doc in docs:
         for block in re.findall(r"```bash\n(.*?)```", doc.read_text(), re.S):
             for line in block.replace("\\\n", " ").splitlines():
                 for part in line.split("&&"):
                     part = part.split(" #")[0].strip()
-                    if part.startswith("vfi ") and "$" not in part:
+                    part = re.sub(r"^(\w+=\S+ )+", "", part)  # OMP_NUM_THREADS=1 vfi ...
+                    part = re.sub(r"\$\{?\w+\}?", "x", part)  # $C/clip.avi, $CLIPS: any path parses
+                    if part.startswith("vfi "):
                         commands.append(part)
     return commands
 

@@ -140,8 +140,8 @@ def test_a_training_pair_is_seeded_as_a_video_seeds_it(tiny_clip):
     assert not np.array_equal(seed_after(None, s.frame0, s.frame1, size), along)
 
     rng = np.random.default_rng(0)
-    chained = SampleMix([clip], None, 0.0, 32, uses_seed=True, chained=1.0)
-    alone = SampleMix([clip], None, 0.0, 32, uses_seed=True, chained=0.0)
+    chained = SampleMix([clip], None, 0.0, 32, motion_seed=True, chained=1.0)
+    alone = SampleMix([clip], None, 0.0, 32, motion_seed=True, chained=0.0)
     drawn = [chained.draw(rng) for _ in range(20)]
     assert sum(d.before is not None for d in drawn) >= 10  # all but windows at the clip's start
     assert all(alone.draw(rng).before is None for _ in range(20))
@@ -153,7 +153,7 @@ def test_a_training_pair_is_seeded_as_a_video_seeds_it(tiny_clip):
 def test_a_model_without_seeds_draws_what_it_drew_before_chaining(tiny_clip):
     """--chained means nothing to unet: its runs must draw the same samples whatever it says."""
     clip = ClipWindows(tiny_clip, strides=(2,))
-    draws = lambda chained: [SampleMix([clip], None, 0.0, 32, uses_seed=False, chained=chained).draw(rng)
+    draws = lambda chained: [SampleMix([clip], None, 0.0, 32, motion_seed=False, chained=chained).draw(rng)
                              for rng in [np.random.default_rng(1)] for _ in range(8)]
     for a, b in zip(draws(0.0), draws(0.8)):
         assert np.array_equal(a.target, b.target) and a.t == b.t and a.before is b.before is None

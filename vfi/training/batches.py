@@ -36,17 +36,18 @@ class SampleMix:
     """
 
     def __init__(self, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion],
-                 synthetic_fraction: float, crop: int, uses_seed: bool, chained: float = 0.0):
+                 synthetic_fraction: float, crop: int, motion_seed: bool, chained: float = 0.0):
         self.clips = list(clips)
         self.synthetic = synthetic
         self.synthetic_fraction = synthetic_fraction
         self.crop = crop
-        self.uses_seed = uses_seed
+        self.motion_seed = motion_seed
         self.chained = chained
 
     def draw(self, rng: np.random.Generator) -> Sample:
-        # else no draw is spent on it (older runs repeat) and no neighbour frame is cropped or rendered
-        chains = self.uses_seed and self.chained > 0
+        # without chaining no draw is spent on it (so runs made without it repeat exactly) and no
+        # neighbour frame is cropped or rendered
+        chains = self.motion_seed and self.chained > 0
         use_synth = self.synthetic is not None and (not self.clips or rng.random() < self.synthetic_fraction)
         if use_synth:
             s = self.synthetic.sample(rng, self.crop, neighbours=chains)
@@ -58,7 +59,7 @@ class SampleMix:
     def collate(self, samples: Sequence[Sample]) -> Batch:
         f0, f1, target, times, u0, u1 = to_batch(samples)
         seed = None
-        if self.uses_seed:
+        if self.motion_seed:
             size = tuple(f0.shape[-2:])
             seed = torch.from_numpy(np.stack([seed_after(s.before, a, b, size) for s, a, b in zip(samples, u0, u1)]))
         return Batch(f0, f1, target, times, seed)
