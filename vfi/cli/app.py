@@ -23,7 +23,15 @@ class _Flagless:
 
 
 class Command(_Flagless, typer.core.TyperCommand):
-    pass
+    # options whose value may be left out, and what they then mean: `--ray` alone is `--ray local`
+    optional_values = {"--ray": "local"}
+
+    def parse_args(self, ctx, args):
+        args = list(args)
+        for i in reversed(range(len(args))):
+            if args[i] in self.optional_values and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                args.insert(i + 1, self.optional_values[args[i]])
+        return super().parse_args(ctx, args)
 
 
 class Group(_Flagless, typer.core.TyperGroup):

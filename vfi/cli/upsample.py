@@ -35,6 +35,8 @@ def upsample(
     scale: Optional[float] = typer.Option(None, "--scale", min=0.05, max=1.0, help="Estimate motion at this fraction of the frame size (default: chosen from the size; 0.5 or less for 4K)."),
     tile: int = typer.Option(0, "--tile", min=0, help="Interpolate in overlapping tiles of this many pixels (0: only when a frame is above 4K)."),
     force: bool = flag("--force", help="Replace OUTPUT if it exists; also allow rates beyond the limits (64 frames per input frame, 1000 fps)."),
+    ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help="Render the parts (or a folder's videos) as Ray tasks: alone, on a Ray started here with every core and GPU; with HOST:PORT, on that cluster (input, model and output must be on storage every node sees). Needs pip install 'vfi[ray]'."),
+    part_frames: Optional[int] = typer.Option(None, "--part-frames", min=1, help="Output frames per resumable part, and per Ray task with --ray (default 600)."),
     quiet: bool = flag("--quiet", "-q", help="No progress bar and no summary."),
 ):
     """Write INPUT at a higher frame rate (--factor N or --fps F) or in slow motion (--slowmo S).
@@ -64,21 +66,35 @@ def upsample(
         interpolator = create(model, device=resolve_device(device), scale=scale, tile=tile)
         job = dict(factor=factor, fps=target, batch_size=batch_size, scene_threshold=scene_threshold,
                    encode=settings, force=force, keep_audio=not no_audio, dedup=dedup, resume=resume,
-                   input_options=input_options, slowmo=slow, stretch_audio=stretch_audio, video_stream=video_stream)
-        if not input.is_dir():
+                   input_options=input_options, slowmo=slow, stretch_audio=stretch_audio, video_stream=video_stream,
+                   part_frames=part_frames)
+        failed = lambda src, msg: err.print(f"[red]failed[/red]: {msg}", highlight=False)
+        if ray is not None:
+            from vfi.upsample.cluster import upsample_folder_on_ray, upsample_on_ray
+
+            where = dict(model=model, address=ray, device=device, scale=scale, tile=tile)
+            if not input.is_dir():
+                _upsample_one(input, output, interpolator, job, quiet,
+                              run=lambda src, dst, _, **kw: upsample_on_ray(src, dst, **where, **kw))
+                return
+            report = upsample_folder_on_ray(input, output, job=job, on_failure=failed, **where)
+        elif not input.is_dir():
             _upsample_one(input, output, interpolator, job, quiet)
             return
-        report = upsample_folder(input, output, lambda src, dst: _upsample_one(src, dst, interpolator, job, quiet),
-                                 on_failure=lambda src, msg: err.print(f"[red]failed[/red]: {msg}", highlight=False))
+        else:
+            report = upsample_folder(input, output, lambda src, dst: _upsample_one(src, dst, interpolator, job, quiet),
+                                     on_failure=failed)
         err.print(f"{len(report.done)} done, {len(report.skipped)} already done (skipped), "
                   f"{len(report.failed)} failed", highlight=False)
         if report.failed:
             raise CliError("failed: " + "; ".join(str(path.name) for path, _ in report.failed))
 
 
-def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: bool) -> None:
-    """One video with a progress bar and a summary line."""
-    from vfi.upsample.job import upsample as run_upsample
+def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: bool, run=None) -> None:
+    """One video with a progress bar and a summary line (`run`: how, by default `job.upsample` here)."""
+    from vfi.upsample.job import upsample
+
+    run_upsample = run or upsample
 
     with progress_bar(quiet) as bar:
         task = bar.add_task(f"upsampling {input.name}", total=None, rate="")

@@ -87,23 +87,22 @@ def _output_folder(output_path: Path) -> Optional[Path]:
     return folder
 
 
-def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
-             factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
-             scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
-             force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
-             input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
-             video_stream: int = 0,
-             on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
-             on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
-    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
-    (or lasts `slowmo` times longer).
+@dataclass
+class Preflight:
+    """What is settled before any frame is decoded: the input, the encoder, the output's kind."""
 
-    Frames are placed by their real timestamps (variable-rate input stays in sync with its
-    audio). A video output is written in parts so `resume=True` can continue an
-    interrupted run from its finished parts with the same frames. `force` replaces an existing
-    output and lifts the limits on absurd rates.
-    """
-    input_path, output_path = Path(input_path), Path(output_path)
+    info: VideoInfo
+    encode: EncodeSettings
+    sequence_out: bool
+    made_folder: Optional[Path]  # a folder for an image sequence made here (removed on failure)
+    alpha: bool
+    tags: tuple[str, ...]
+
+
+def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: Optional[Fraction], slowmo: Fraction,
+              force: bool, encode: Optional[EncodeSettings], resume: bool, input_options: tuple[str, ...] = (),
+              video_stream: int = 0) -> Preflight:
+    """Probe the input and refuse what would fail or destroy data, before minutes of work."""
     info = probe(input_path, input_options, video_stream)
     sequence_out = is_sequence_path(output_path)
     if not sequence_out:
@@ -128,9 +127,32 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
     elif _same_file(input_path, output_path):
         raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     alpha = info.has_alpha and (sequence_out or encode.codec in ALPHA_CODECS)
-    reader = FrameReader(info, timed=True, alpha=alpha)
-    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
     tags = tuple(video_tag_args(info, encode.codec, rgb=encode.lossless)) if not sequence_out else ()
+    return Preflight(info, encode, sequence_out, made_folder, alpha, tags)
+
+
+def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
+             factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
+             scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
+             force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
+             input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
+             video_stream: int = 0, part_frames: Optional[int] = None,
+             on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
+             on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
+    """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
+    (or lasts `slowmo` times longer).
+
+    Frames are placed by their real timestamps (variable-rate input stays in sync with its
+    audio). A video output is written in parts so `resume=True` can continue an
+    interrupted run from its finished parts with the same frames. `force` replaces an existing
+    output and lifts the limits on absurd rates.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream)
+    info, encode, sequence_out, made_folder = plan.info, plan.encode, plan.sequence_out, plan.made_folder
+    reader = FrameReader(info, timed=True, alpha=plan.alpha)
+    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+    tags = plan.tags
     started = time.perf_counter()
     stats = StreamStats()
     frames = prefetch(reader, depth=2 * batch_size + 2)
@@ -146,9 +168,9 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
             job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}",
                                   rate=rates.stream, output_rate=rates.output, batch=batch_size,
                                   scenes=scene_threshold, encode=encode, dedup=dedup, audio=keep_audio,
-                                  stretch_audio=stretch_audio, tags=tags, **layout)
+                                  stretch_audio=stretch_audio, tags=tags, part_frames=part_frames, **layout)
             writer = SegmentedOutput(output_path, info.width, info.height, rates.output, encode, job, resume,
-                                     tags=tags, **layout)
+                                     tags=tags, part_frames=part_frames, **layout)
         skip = writer.done
         if not writer.complete:
             estimated = math.ceil(info.duration * rates.stream) if info.duration else None

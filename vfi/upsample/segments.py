@@ -1,6 +1,6 @@
 """Output written in numbered parts, so an interrupted job can resume from the finished ones.
 
-A video output is encoded as parts of PART_FRAMES frames in a hidden folder beside it
+A video output is encoded as parts of PART_FRAMES frames (or `--part-frames`) in a hidden folder beside it
 (`.NAME.vfi-parts/`), each part published atomically when complete, and joined with the
 source's audio (no re-encoding) at the end. The folder also holds the job's description:
 `--resume` only reuses parts made by the same input with the same settings.
@@ -35,15 +35,16 @@ def job_description(info: VideoInfo, **settings) -> dict:
     files = sequence_files(info.path) if info.is_sequence else [info.path]
     stats = [f.stat() for f in files]
     return {"input": str(info.path.resolve()), "files": len(files), "size": sum(st.st_size for st in stats),
-            "mtime_ns": max(st.st_mtime_ns for st in stats), "part_frames": PART_FRAMES,
-            **{k: str(v) for k, v in settings.items()}}
+            "mtime_ns": max(st.st_mtime_ns for st in stats),
+            **{k: str(v) for k, v in settings.items()}, "part_frames": settings.get("part_frames") or PART_FRAMES}
 
 
 class SegmentedOutput:
     """Receives output frames in order; `done` frames were already written by an earlier run."""
 
     def __init__(self, output: Path, width: int, height: int, fps: Fraction, settings: EncodeSettings,
-                 job: dict, resume: bool, channels: int = 3, deep: bool = False, tags: tuple[str, ...] = ()):
+                 job: dict, resume: bool, channels: int = 3, deep: bool = False, tags: tuple[str, ...] = (),
+                 part_frames: Optional[int] = None):
         self.output = Path(output)
         self.folder = parts_folder(self.output)
         self.size = (width, height)
@@ -51,7 +52,7 @@ class SegmentedOutput:
         self.settings = settings
         self.layout = {"channels": channels, "deep": deep, "tags": tags}
         self.job = job
-        self.part_frames = PART_FRAMES
+        self.part_frames = part_frames or PART_FRAMES
         self.done = 0
         self.resumed_parts = 0
         self.last_part_frames: Optional[int] = None  # known once all parts exist
@@ -68,7 +69,7 @@ class SegmentedOutput:
         if resume and saved == self.job:
             parts = self._finished_parts()
             self.resumed_parts = len(parts)
-            self.done = len(parts) * PART_FRAMES
+            self.done = len(parts) * self.part_frames
             self._index = len(parts)
             try:
                 self.last_part_frames = int(json.loads((self.folder / LAST_FILE).read_text())["frames"])
@@ -88,13 +89,31 @@ class SegmentedOutput:
         except (OSError, ValueError):
             return None
 
-    def _part(self, index: int) -> Path:
+    def part_path(self, index: int) -> Path:
+        """Where part `index` (output frames index * part_frames onwards) is published when complete."""
         return self.folder / f"part_{index:05d}.nut"
+
+    def existing_parts(self) -> set[int]:
+        """Indices of the finished parts, in any order (parts made in parallel finish out of order)."""
+        return {int(p.stem.split("_")[1]) for p in self.folder.glob("part_*.nut")} if self.folder.is_dir() else set()
+
+    def saved_end(self) -> Optional[tuple[int, int]]:
+        """(parts, frames in the last part) once an earlier run has seen the end of the stream."""
+        try:
+            saved = json.loads((self.folder / LAST_FILE).read_text())
+            return int(saved["parts"]), int(saved["frames"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def record_last(self, frames: int, parts: int) -> None:
+        """Note where the output ends, so a resumed run knows every part is there."""
+        self.last_part_frames = frames
+        (self.folder / LAST_FILE).write_text(json.dumps({"frames": frames, "parts": parts}))
 
     def _finished_parts(self) -> list[Path]:
         parts = []
-        while self._part(len(parts)).is_file():
-            parts.append(self._part(len(parts)))
+        while self.part_path(len(parts)).is_file():
+            parts.append(self.part_path(len(parts)))
         return parts
 
     @property
@@ -104,11 +123,11 @@ class SegmentedOutput:
 
     def write(self, frame: np.ndarray) -> None:
         if self._writer is None:
-            self._writer = FrameWriter(self._part(self._index), *self.size, self.fps, self.settings,
+            self._writer = FrameWriter(self.part_path(self._index), *self.size, self.fps, self.settings,
                                        **self.layout).open()
         self._writer.write(frame)
         self._frames_in_part += 1
-        if self._frames_in_part == PART_FRAMES:
+        if self._frames_in_part == self.part_frames:
             self._close_part()
 
     def _close_part(self) -> None:
@@ -125,13 +144,13 @@ class SegmentedOutput:
                 self.last_part_frames = self._frames_in_part
                 self._close_part()
             else:
-                self.last_part_frames = PART_FRAMES
-            (self.folder / LAST_FILE).write_text(json.dumps({"frames": self.last_part_frames}))
+                self.last_part_frames = self.part_frames
+            self.record_last(self.last_part_frames, len(self._finished_parts()))
         last = self.last_part_frames
         parts = self._finished_parts()
         if not parts:
             raise VideoError("no frames were produced")
-        seconds = [Fraction(PART_FRAMES) / self.fps] * (len(parts) - 1) + [Fraction(last) / self.fps]
+        seconds = [Fraction(self.part_frames) / self.fps] * (len(parts) - 1) + [Fraction(last) / self.fps]
         notes = join_parts(parts, seconds, self.output, self.settings.codec, source, **carry)
         remove_quietly(self.folder)
         return notes
@@ -141,12 +160,12 @@ class SegmentedOutput:
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
-        if not keep_parts or not self._finished_parts():
+        if not keep_parts or not self.existing_parts():
             remove_quietly(self.folder)
 
     @property
     def kept_parts(self) -> int:
-        return len(self._finished_parts()) if self.folder.is_dir() else 0
+        return len(self.existing_parts())
 
 
 class WholeOutput:

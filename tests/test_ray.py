@@ -1,0 +1,114 @@
+"""`vfi upsample --ray`: parts rendered as Ray tasks on a local 2-CPU cluster give the single-process frames."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import ray
+
+from conftest import make_clip, moving_frames, vfi
+from vfi.io.decode import read_frames
+from vfi.io.encode import EncodeSettings
+from vfi.io.probe import VideoError, probe
+from vfi.registry import create
+from vfi.upsample.job import upsample
+
+LOSSLESS = EncodeSettings(codec="auto", lossless=True)
+PART = 16  # output frames per part: 30 input frames at x2 make 4 parts
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ray")
+    return make_clip(folder / "ball.mkv", moving_frames(30, scene="ball"), audio=True)
+
+
+@pytest.fixture(scope="module")
+def single(clip):
+    out = clip.with_name("single.mkv")
+    upsample(clip, out, create("flow"), factor=2, encode=LOSSLESS, part_frames=PART)
+    return read_frames(out)
+
+
+def same_frames(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_parts_on_two_workers_give_the_single_process_frames_and_keep_the_audio(cluster, clip, single, tmp_path):
+    out = tmp_path / "ray.mkv"
+    result = vfi("upsample", clip, "-o", out, "-f", "2", "--lossless", "--part-frames", PART, "--ray", "-q")
+    assert result.exit_code == 0, result.output
+    frames = read_frames(out)
+    assert len(frames) >= 3 * PART and same_frames(frames, single)
+    assert [s.kind for s in probe(out).streams] == ["Audio"]
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no parts folder or temporaries left
+
+
+def test_a_task_whose_worker_dies_is_retried_and_the_result_is_unchanged(cluster, clip, single, tmp_path):
+    from vfi.upsample.cluster import render_part, upsample_on_ray
+
+    marker = tmp_path / "crash-once"
+    marker.touch()
+
+    def crash_once(task):
+        if task.part == 1 and os.path.exists(marker):
+            os.unlink(marker)
+            os._exit(1)  # the worker process dies mid-task, as on a lost node
+        return render_part(task)
+
+    out = tmp_path / "retried.mkv"
+    upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART, runner=crash_once)
+    assert not marker.exists()  # it did crash once
+    assert same_frames(read_frames(out), single)
+
+
+def test_a_part_that_keeps_failing_is_one_error_and_leaves_no_output(cluster, clip, tmp_path):
+    from vfi.upsample.cluster import upsample_on_ray
+
+    def always_crash(task):
+        os._exit(1)
+
+    out = tmp_path / "failed.mkv"
+    with pytest.raises(VideoError, match="failed after 3 retries"):
+        upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART, runner=always_crash)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_cluster_is_one_line_and_no_output(clip, tmp_path):
+    out = tmp_path / "o.mkv"
+    result = vfi("upsample", clip, "-o", out, "-f", "2", "--ray", "127.0.0.1:9")
+    assert result.exit_code == 1 and "no Ray cluster answers" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_an_input_the_workers_cannot_see_is_named(clip, tmp_path):
+    from dataclasses import replace
+
+    from vfi.upsample.cluster import PartTask, render_part
+
+    task = PartTask(str(tmp_path / "elsewhere.mkv"), (), 0, False, "flow", "cpu", None, None, 48, 48, 4, 0.5, False,
+                    LOSSLESS, (), PART, 0, str(tmp_path / "part.nut"))
+    with pytest.raises(VideoError, match="not readable on the Ray worker"):
+        render_part(replace(task))
+
+
+def test_a_folder_becomes_one_task_per_video(cluster, clip, single, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.mkv", "b.mkv"):
+        (folder / name).write_bytes(clip.read_bytes())
+    result = vfi("upsample", folder, "-o", tmp_path / "out", "-f", "2", "--lossless", "--part-frames", PART,
+                 "--ray", "-q")
+    assert result.exit_code == 0, result.output
+    assert "2 done" in result.output
+    for name in ("a.mkv", "b.mkv"):
+        assert same_frames(read_frames(tmp_path / "out" / name), single)

@@ -1,0 +1,310 @@
+"""`vfi upsample --ray`: the parts of one video (or the videos of a folder) as Ray tasks.
+
+The output is cut where the single-process run cuts it into resumable parts. A task
+renders part k exactly as `--resume` would: it streams the input from the start, produces
+nothing before output frame k * part_frames (no model call there), and the motion that
+interpolators carry from pair to pair starts afresh at that frame in both cases, so the
+joined file has the frames of the single-process run. Each part is an encode of its own
+(starting on a key frame); the driver joins them without re-encoding and muxes the audio
+once. Parts already finished are kept, so a rerun with `--resume` computes only the missing
+ones; a task whose worker dies is retried by Ray.
+
+Workers open the input, the model and the parts folder by path: on a cluster these must lie
+on storage every node sees, and vfi must be installed on every node.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import time
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Optional
+
+from vfi.core.interrupts import ResumableInterrupt
+from vfi.io.decode import FrameReader
+from vfi.io.encode import EncodeSettings, FrameWriter
+from vfi.io.probe import VideoError, probe
+from vfi.upsample.cuts import DEFAULT_THRESHOLD
+from vfi.upsample.job import UpsampleResult, _remove_if_empty, preflight
+from vfi.upsample.schedule import resolve_rates
+from vfi.upsample.segments import SegmentedOutput, job_description
+from vfi.upsample.stream import StreamStats, interpolate_stream
+from vfi.upsample.threads import prefetch
+
+LOCAL = "local"  # --ray with no address: start Ray on this machine with all its cores and GPUs
+TASK_RETRIES = 3  # a task whose worker process or node dies is run again this many times
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """Everything a worker needs to render one part; plain values, so Ray can ship it."""
+
+    input: str
+    input_options: tuple[str, ...]
+    video_stream: int
+    alpha: bool
+    model: str
+    device: str
+    scale: Optional[float]
+    tile: Optional[int]
+    rate: Fraction  # output frames per second of source time
+    output_fps: Fraction
+    batch_size: int
+    scene_threshold: float
+    dedup: bool
+    encode: EncodeSettings
+    tags: tuple[str, ...]
+    part_frames: int
+    part: int
+    path: str  # where the finished part is published
+
+
+@dataclass(frozen=True)
+class PartResult:
+    part: int
+    frames: int
+    ended: bool  # the stream ends in (or right after) this part
+    seconds: float
+    stats: StreamStats  # what the stream counted up to the end of this part (the last part: all of it)
+
+
+def render_part(task: PartTask) -> PartResult:
+    """Render output frames [part * part_frames, (part + 1) * part_frames) into one part file."""
+    from vfi.core.devices import resolve_device
+    from vfi.registry import create
+
+    started = time.perf_counter()
+    if not Path(task.input).exists():
+        raise VideoError(f"{task.input}: not readable on the Ray worker at {socket.gethostname()}; "
+                         "put the input on storage every node sees")
+    info = probe(Path(task.input), task.input_options, task.video_stream).stored()
+    interpolator = create(task.model, device=resolve_device(task.device), scale=task.scale, tile=task.tile)
+    reader = FrameReader(info, timed=True, alpha=task.alpha)
+    frames = prefetch(reader, depth=2 * task.batch_size + 2)
+    writer: Optional[FrameWriter] = None
+    count, ended = 0, False
+    stats = StreamStats()
+    try:
+        stream = interpolate_stream(frames, task.rate, interpolator, task.batch_size, task.scene_threshold,
+                                    stats, dedup=task.dedup, skip_before=task.part * task.part_frames,
+                                    part_frames=task.part_frames)
+        for frame in stream:
+            if count == task.part_frames:
+                break  # a frame of the next part: the stream goes on
+            if writer is None:
+                writer = FrameWriter(Path(task.path), info.width, info.height, task.output_fps, task.encode,
+                                     channels=frame.shape[-1], deep=info.high_bit_depth, tags=task.tags).open()
+            writer.write(frame)
+            count += 1
+        else:
+            ended = True
+        if writer is not None:
+            writer.finish()
+            writer = None
+    finally:
+        if writer is not None:
+            writer.abort()
+        frames.close()
+    return PartResult(task.part, count, ended, time.perf_counter() - started, stats)
+
+
+def connect(address: str, num_cpus: Optional[int] = None):
+    """Start Ray here (LOCAL) or join the cluster at ADDRESS; a clear one-line error otherwise."""
+    try:
+        import ray
+    except ImportError:
+        raise VideoError("--ray needs Ray: pip install 'vfi[ray]'") from None
+    import logging
+
+    if address != LOCAL:
+        host, _, port = address.removeprefix("ray://").rpartition(":")
+        try:
+            socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+        except (OSError, ValueError):
+            raise VideoError(f"--ray {address}: no Ray cluster answers there (give HOST:PORT of its head node, "
+                             "or --ray alone to start one here)") from None
+    if ray.is_initialized():  # this process already runs tasks on a cluster (a library user, the tests)
+        return ray
+    options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    if address == LOCAL:
+        ray.init(num_cpus=num_cpus, **options)
+        return ray
+    try:
+        ray.init(address=address, **options)
+    except Exception as exc:  # Ray's connection errors come in several types
+        raise VideoError(f"--ray {address}: cannot join the cluster ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    return ray
+
+
+def _failure(exc: BaseException, part: int) -> VideoError:
+    """A failed task as one line: the worker's own error where it has one."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, (VideoError, ValueError, OSError)):
+        return VideoError(str(cause))
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return VideoError(f"part {part} failed after {TASK_RETRIES} retries: {reason}")
+
+
+def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, device: str = "auto",
+                    scale: Optional[float] = None, tile: Optional[int] = None, factor: Optional[int] = None,
+                    fps: Optional[Fraction] = None, batch_size: int = 4, scene_threshold: float = DEFAULT_THRESHOLD,
+                    encode: Optional[EncodeSettings] = None, force: bool = False, keep_audio: bool = True,
+                    dedup: bool = False, resume: bool = False, input_options: tuple[str, ...] = (),
+                    slowmo: Fraction = Fraction(1), stretch_audio: bool = False, video_stream: int = 0,
+                    part_frames: Optional[int] = None, num_cpus: Optional[int] = None,
+                    on_start: Optional[Callable] = None, on_frame: Optional[Callable[[int], None]] = None,
+                    runner: Callable[[PartTask], PartResult] = render_part) -> UpsampleResult:
+    """The same output as `job.upsample`, its parts rendered by Ray tasks (`runner`, one per part)."""
+    input_path, output_path = Path(input_path).resolve(), Path(output_path).resolve()
+    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream)
+    if plan.sequence_out:
+        _remove_if_empty(plan.made_folder)
+        raise VideoError("--ray writes video outputs; for an image sequence run without --ray")
+    info, settings = plan.info, plan.encode
+    ray = connect(address, num_cpus)
+    started = time.perf_counter()
+    reader = FrameReader(info, timed=True, alpha=plan.alpha)
+    frames = iter(reader)
+    first = [f for _, f in zip(range(2), frames)]  # the exact rate is known from the first frames on
+    frames.close()
+    channels, exact_rate = reader.channels, reader.rate
+    if len(first) < 2:
+        raise VideoError(f"{input_path}: has {len(first)} decodable frame(s); at least 2 are needed")
+    rates = resolve_rates(exact_rate, factor, fps, slowmo, force)
+    layout = {"channels": channels, "deep": info.high_bit_depth}
+    # the single-process run names its model by class and name; so does this one, so --resume works across both
+    from vfi.registry import create
+
+    probe_model = create(model, device="cpu", scale=scale, tile=tile)
+    job = job_description(info, model=f"{type(probe_model).__name__}:{probe_model.name}", rate=rates.stream,
+                          output_rate=rates.output, batch=batch_size, scenes=scene_threshold, encode=settings,
+                          dedup=dedup, audio=keep_audio, stretch_audio=stretch_audio, tags=plan.tags,
+                          part_frames=part_frames, **layout)
+    output = SegmentedOutput(output_path, info.width, info.height, rates.output, settings, job, resume,
+                             tags=plan.tags, part_frames=part_frames, **layout)
+    size = output.part_frames
+    template = PartTask(str(input_path), tuple(input_options), video_stream, plan.alpha, model, device, scale, tile,
+                        rates.stream, rates.output, batch_size, scene_threshold, dedup, settings, plan.tags, size,
+                        0, "")
+    estimated = math.ceil(info.duration * rates.stream) if info.duration else None
+    if on_start:
+        on_start(info, rates.output, estimated)
+    remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False,
+                        num_gpus=1 if device == "cuda" else 0)(runner)
+    have = output.existing_parts()
+    end = output.saved_end()  # (parts, frames in the last) when known
+    results: dict[int, PartResult] = {}
+    done_frames = size * len(have)
+    try:
+        wanted = range(end[0]) if end else range(max(1, math.ceil((estimated or size) / size), max(have, default=-1) + 1))
+        while True:
+            todo = [k for k in wanted if k not in have and k not in results]
+            pending = {remote.remote(replace(template, part=k, path=str(output.part_path(k)))): k for k in todo}
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+                for ref in ready:
+                    part = pending.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except Exception as exc:
+                        for other in pending:
+                            ray.cancel(other, force=True)
+                        raise _failure(exc, part) from None
+                    results[part] = result
+                    done_frames += result.frames
+                    if on_frame:
+                        on_frame(done_frames)
+            if end:
+                break
+            finished = [r for r in results.values() if r.ended]
+            if finished:
+                last = min(finished, key=lambda r: r.part)
+                end = (last.part + 1, last.frames) if last.frames else (last.part, size)
+                break
+            wanted = range(wanted.stop, wanted.stop + max(1, len(wanted) // 4))  # the estimate fell short
+        parts, last_frames = end
+        output.record_last(last_frames, parts)
+        for extra in set(output.existing_parts()) - set(range(parts)):
+            output.part_path(extra).unlink()
+        notes = output.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)
+    except KeyboardInterrupt:
+        output.abort(keep_parts=True)
+        if output.kept_parts:
+            raise ResumableInterrupt(f"{output.kept_parts} finished part(s) kept in {output.folder}; "
+                                     "run the same command with --resume to continue") from None
+        raise
+    except BaseException:
+        output.abort(keep_parts=False)
+        raise
+    stats = max((r.stats for r in results.values()), key=lambda st: st.frames_in, default=StreamStats())
+    stats = replace(stats, frames_out=(parts - 1) * size + last_frames,
+                    model_seconds=sum(r.stats.model_seconds for r in results.values()))
+    return UpsampleResult(output_path, exact_rate, rates.output, stats, time.perf_counter() - started, notes,
+                          resumed_frames=size * len(have & set(range(parts))))
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One video of a folder, upsampled whole by one worker."""
+
+    input: str
+    output: str
+    model: str
+    device: str
+    scale: Optional[float]
+    tile: Optional[int]
+    job: dict
+
+
+def render_file(task: FileTask) -> str:
+    from vfi.core.devices import resolve_device
+    from vfi.registry import create
+    from vfi.upsample.job import upsample
+
+    if not Path(task.input).exists():
+        raise VideoError(f"{task.input}: not readable on the Ray worker at {socket.gethostname()}; "
+                         "put the input on storage every node sees")
+    interpolator = create(task.model, device=resolve_device(task.device), scale=task.scale, tile=task.tile)
+    upsample(task.input, task.output, interpolator, **task.job)
+    return task.output
+
+
+def upsample_folder_on_ray(input_dir, output_dir, model: str, job: dict, address: str = LOCAL, device: str = "auto",
+                           scale: Optional[float] = None, tile: Optional[int] = None, num_cpus: Optional[int] = None,
+                           on_failure: Callable[[Path, str], None] = lambda path, message: None,
+                           on_done: Callable[[Path], None] = lambda path: None):
+    """Every video of a folder as its own Ray task; finished outputs are skipped, failures reported at the end."""
+    from vfi.upsample.folder import FolderReport, plan_folder
+
+    input_dir, output_dir = Path(input_dir).resolve(), Path(output_dir).resolve()
+    jobs = plan_folder(input_dir, output_dir)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VideoError(f"{output_dir}: cannot create the output folder ({exc.strerror})") from None
+    ray = connect(address, num_cpus)
+    remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False,
+                        num_gpus=1 if device == "cuda" else 0)(render_file)
+    report = FolderReport()
+    pending = {}
+    for source, target in jobs:
+        if target.exists():
+            report.skipped.append(source)
+        else:
+            pending[remote.remote(FileTask(str(source), str(target), model, device, scale, tile, job))] = source
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        source = pending.pop(ready[0])
+        try:
+            ray.get(ready[0])
+            report.done.append(source)
+            on_done(source)
+        except Exception as exc:
+            message = str(_failure(exc, 0)) if getattr(exc, "cause", None) else f"{source.name}: {exc}"
+            report.failed.append((source, message))
+            on_failure(source, message)
+    return report
