@@ -18,6 +18,7 @@ from vfi.models.checkpoint import read_checkpoint
 from vfi.motion.scale import NETWORK_MAX_SIDE
 from vfi.registry import UnknownModelError, architectures, pretrained_weights
 from vfi.training.samples import ClipWindows, SyntheticMotion, load_photos
+from vfi.training.ranks import join
 from vfi.training.trainer import TrainConfig, Trainer, score_samples
 
 VAL_WINDOWS_PER_CLIP = 12
@@ -60,7 +61,11 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, bf16: bool = False, workers: Optional[int] = None, quiet: bool = False,
         console: Optional[Console] = None, val_clips: Sequence[Path] = (), chained: float = 0.8) -> dict:
+    dev = resolve_device(device)
+    ranks = join(dev)  # one process, or one of several under torchrun
     console = console or Console(stderr=True)
+    if not ranks.main:
+        console = Console(stderr=True, quiet=True)  # the main process alone logs
     arch, init = base_checkpoint(model, from_scratch)
     output = Path(output)
     if not output.parent.is_dir():
@@ -93,7 +98,6 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         raise ValueError("the clips are too short to hold out validation frames; give a longer clip or a smaller --factor")
     # synthetic motion scales with the crop: 24 px per frame interval at the default 128 px
     synth = SyntheticMotion(load_photos(photos) if photos else [], max_speed=24.0 * crop / 128) if synthetic > 0 else None
-    dev = resolve_device(device)
     if workers is None:  # a GPU outpaces one core drawing samples; the CPU does both jobs itself
         workers = GPU_WORKERS if dev == "cuda" else 0
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
@@ -101,10 +105,12 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
                          val_every=val_every, device=dev, bf16=bf16, workers=workers, chained=chained)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
-    trainer = Trainer(config, windows, synth, val, output, meta)
+    if ranks.distributed:
+        meta["processes"] = ranks.world
+    trainer = Trainer(config, windows, synth, val, output, meta, ranks)
     if resume:
         trainer.load_resume(resume)
-    flow_score = score_samples(FlowWarp(), val)
+    flow_score = score_samples(FlowWarp(), val) if ranks.main else float("nan")
     console.print(f"validation: {len(val)} held-out frames; flow {flow_score:.2f} dB", highlight=False)
     if not trainer.history:
         console.print(f"before training: {trainer.start():.2f} dB", highlight=False)
@@ -132,6 +138,8 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
             raise ResumableInterrupt(f"stopped at step {trainer.step}: best checkpoint {output} "
                                      f"({trainer.best:.2f} dB) kept; continue with --resume "
                                      f"{trainer.resume_path}") from exc
+    if not ranks.main:
+        return dict(result, flow_val_psnr=flow_score, start_val_psnr=float("nan"))
     first = trainer.history[0]["val_psnr"]
     console.print(f"done: {trainer.step} steps in {trainer.elapsed:.0f} s; validation {first:.2f} -> "
                   f"{trainer.best:.2f} dB (flow {flow_score:.2f} dB); wrote {output}", highlight=False)

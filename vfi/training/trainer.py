@@ -20,6 +20,7 @@ from vfi.models.architectures import ARCHITECTURES, build_network
 from vfi.models.checkpoint import load_network, read_checkpoint, save_checkpoint
 from vfi.training.batches import Batch, SampleMix, worker_batches
 from vfi.training.losses import census, charbonnier
+from vfi.training.ranks import Ranks
 from vfi.training.samples import ClipWindows, Sample, SyntheticMotion
 
 
@@ -67,14 +68,18 @@ def score_samples(interpolator, samples: Sequence[Sample]) -> float:
 
 class Trainer:
     def __init__(self, config: TrainConfig, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion],
-                 val_samples: Sequence[Sample], out: str | Path, meta: Optional[dict] = None):
+                 val_samples: Sequence[Sample], out: str | Path, meta: Optional[dict] = None,
+                 ranks: Ranks = Ranks()):
         self.config = config
         self.val_samples = list(val_samples)
         self.out = Path(out)
         self.resume_path = self.out.with_name(self.out.name + ".resume")
         self.meta = dict(meta or {})
-        torch.manual_seed(config.seed)
-        self.rng = np.random.default_rng(config.seed)
+        self.ranks = ranks
+        # every process draws its own samples; the main one draws what a single process would
+        self.sample_seed = config.seed + 100_003 * ranks.rank
+        torch.manual_seed(config.seed)  # the same initial weights everywhere (DDP also broadcasts them)
+        self.rng = np.random.default_rng(self.sample_seed)
         if config.init:
             self.net, payload = load_network(config.init)
             if payload["arch"] != config.arch:
@@ -82,8 +87,12 @@ class Trainer:
             self.meta.setdefault("base_model", str(config.init))
         else:
             self.net = build_network(config.arch)
-        self.device = torch.device(config.device)
+        self.device = ranks.device(config.device)
         self.net.to(self.device)
+        self.model = self.net  # what the training step runs: the network, or its DDP wrapper
+        if ranks.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.model = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=ids)
         self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch].motion_seed,
                               config.chained)
         self._batches = None  # the worker stream, started at the first step (after any resume)
@@ -108,7 +117,7 @@ class Trainer:
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
         self.history = list(state["history"])
-        self.rng = np.random.default_rng([self.config.seed, self.step])
+        self.rng = np.random.default_rng([self.sample_seed, self.step])
         self._batches = None
         torch.manual_seed(self.config.seed + self.step)
 
@@ -126,7 +135,7 @@ class Trainer:
         if not c.workers:
             return self.mix.batch(self.rng, c.batch_size)
         if self._batches is None:
-            self._batches = worker_batches(self.mix, c.batch_size, c.workers, c.seed, self.step)
+            self._batches = worker_batches(self.mix, c.batch_size, c.workers, self.sample_seed, self.step)
         return next(self._batches)
 
     def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,7 +147,7 @@ class Trainer:
         autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if dev.type == "cpu" else torch.float16,
                                   enabled=self.config.bf16)
         with autocast:
-            pred = self.net(to(batch.frame0), to(batch.frame1), to(batch.seed), to(batch.times))[:, 0]
+            pred = self.model(to(batch.frame0), to(batch.frame1), to(batch.seed), to(batch.times))[:, 0]
         return pred.float(), to(batch.target)
 
     # -- loop --------------------------------------------------------------------------
@@ -153,6 +162,7 @@ class Trainer:
         score = score_samples(self.interpolator(), self.val_samples)
         self.net.train()
         return score
+
     def train_step(self) -> float:
         c = self.config
         frac = c.budget_fraction(self.step, self.elapsed)
@@ -169,10 +179,15 @@ class Trainer:
         return loss.item()
 
     def done(self) -> bool:
-        return self.config.budget_fraction(self.step, self.elapsed) >= 1.0
+        """The budget is spent (on any process: a time budget must stop them all at the same step)."""
+        return self.ranks.any(self.config.budget_fraction(self.step, self.elapsed) >= 1.0)
 
     def start(self) -> float:
-        """Score the starting weights once (and write them as the best so far); returns that PSNR."""
+        """Score the starting weights once (and write them as the best so far); returns that PSNR.
+
+        Only the main process validates and writes; the others return NaN."""
+        if not self.ranks.main:
+            return float("nan")
         if not self.history:
             score = self.validate()
             self.history.append({"step": 0, "val_psnr": score})
@@ -187,12 +202,14 @@ class Trainer:
         started = time.perf_counter() - self.elapsed
         loss_avg = None
         try:
-            while not self.done():
+            finished = self.done()
+            while not finished:
                 loss = self.train_step()
                 self.elapsed = time.perf_counter() - started
                 loss_avg = loss if loss_avg is None else 0.95 * loss_avg + 0.05 * loss
                 event = {"step": self.step, "loss": loss_avg, "elapsed": self.elapsed}
-                if self.step % self.config.val_every == 0 or self.done():
+                finished = self.done()
+                if (self.step % self.config.val_every == 0 or finished) and self.ranks.main:
                     score = self.validate()
                     event["val_psnr"] = score
                     self.history.append({"step": self.step, "val_psnr": score, "loss": loss_avg})
@@ -203,7 +220,8 @@ class Trainer:
                 if on_step:
                     on_step(event)
         except KeyboardInterrupt:
-            self.save_resume()
+            if self.ranks.main:
+                self.save_resume()
             raise
         finally:
             self._batches = None  # stops the worker processes
