@@ -112,3 +112,13 @@ def test_a_folder_becomes_one_task_per_video(cluster, clip, single, tmp_path):
     assert "2 done" in result.output
     for name in ("a.mkv", "b.mkv"):
         assert same_frames(read_frames(tmp_path / "out" / name), single)
+
+
+def test_without_ray_installed_the_option_says_how_to_get_it(monkeypatch):
+    import sys
+
+    from vfi.upsample.cluster import connect
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra has
+    with pytest.raises(VideoError, match=r"pip install 'vfi\[ray\]'"):
+        connect("local")
