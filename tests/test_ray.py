@@ -122,3 +122,16 @@ def test_without_ray_installed_the_option_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra has
     with pytest.raises(VideoError, match=r"pip install 'vfi\[ray\]'"):
         connect("local")
+
+
+def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_nothing(cluster, clip, tmp_path):
+    from vfi.upsample.cluster import upsample_on_ray
+
+    def cannot_see(task):
+        raise VideoError(f"{task.input}: not readable on the Ray worker at node-7; put the input on storage "
+                         "every node sees")
+
+    out = tmp_path / "o.mkv"
+    with pytest.raises(VideoError, match="not readable on the Ray worker at node-7") as caught:
+        upsample_on_ray(clip, out, "flow", factor=2, part_frames=PART, runner=cannot_see)
+    assert "Traceback" not in str(caught.value) and list(tmp_path.iterdir()) == []
