@@ -75,7 +75,7 @@ def upsample(
             where = dict(model=model, address=ray, device=device, scale=scale, tile=tile)
             if not input.is_dir():
                 _upsample_one(input, output, interpolator, job, quiet,
-                              run=lambda src, dst, _, **kw: upsample_on_ray(src, dst, **where, **kw))
+                              run=lambda src, dst, built, **kw: upsample_on_ray(src, dst, interpolator=built, **where, **kw))
                 return
             report = upsample_folder_on_ray(input, output, job=job, on_failure=failed, **where)
         elif not input.is_dir():

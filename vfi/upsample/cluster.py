@@ -23,14 +23,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Optional
 
-from vfi.core.interrupts import ResumableInterrupt
+from vfi.core.interface import Interpolator
 from vfi.io.decode import FrameReader
 from vfi.io.encode import EncodeSettings, FrameWriter
 from vfi.io.probe import VideoError, probe
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.job import UpsampleResult, _remove_if_empty, preflight
+from vfi.upsample.job import UpsampleResult, _remove_if_empty, first_frames, model_label, parts_output, preflight
 from vfi.upsample.schedule import resolve_rates
-from vfi.upsample.segments import SegmentedOutput, job_description
 from vfi.upsample.stream import StreamStats, interpolate_stream
 from vfi.upsample.threads import prefetch
 
@@ -71,17 +70,28 @@ class PartResult:
     stats: StreamStats  # what the stream counted up to the end of this part (the last part: all of it)
 
 
-def render_part(task: PartTask) -> PartResult:
-    """Render output frames [part * part_frames, (part + 1) * part_frames) into one part file."""
+def _worker_interpolator(input: str, model: str, device: str, scale: Optional[float], tile: Optional[int]):
+    """On a worker: refuse an input it cannot see (one line naming the node), then build the model."""
     from vfi.core.devices import resolve_device
     from vfi.registry import create
 
-    started = time.perf_counter()
-    if not Path(task.input).exists():
-        raise VideoError(f"{task.input}: not readable on the Ray worker at {socket.gethostname()}; "
+    if not Path(input).exists():
+        raise VideoError(f"{input}: not readable on the Ray worker at {socket.gethostname()}; "
                          "put the input on storage every node sees")
+    return create(model, device=resolve_device(device), scale=scale, tile=tile)
+
+
+def _as_task(ray, function: Callable, device: str):
+    """`function` as a Ray task: run again when its worker dies, an error of its own ends it."""
+    return ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False,
+                      num_gpus=1 if device == "cuda" else 0)(function)
+
+
+def render_part(task: PartTask) -> PartResult:
+    """Render output frames [part * part_frames, (part + 1) * part_frames) into one part file."""
+    started = time.perf_counter()
+    interpolator = _worker_interpolator(task.input, task.model, task.device, task.scale, task.tile)
     info = probe(Path(task.input), task.input_options, task.video_stream).stored()
-    interpolator = create(task.model, device=resolve_device(task.device), scale=task.scale, tile=task.tile)
     reader = FrameReader(info, timed=True, alpha=task.alpha)
     frames = prefetch(reader, depth=2 * task.batch_size + 2)
     writer: Optional[FrameWriter] = None
@@ -140,13 +150,13 @@ def connect(address: str, num_cpus: Optional[int] = None):
     return ray
 
 
-def _failure(exc: BaseException, part: int) -> VideoError:
+def _failure(exc: BaseException, what: str) -> VideoError:
     """A failed task as one line: the worker's own error where it has one."""
     cause = getattr(exc, "cause", None)
     if isinstance(cause, (VideoError, ValueError, OSError)):
         return VideoError(str(cause))
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return VideoError(f"part {part} failed after {TASK_RETRIES} retries: {reason}")
+    return VideoError(f"{what} failed after {TASK_RETRIES} retries: {reason}")
 
 
 def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, device: str = "auto",
@@ -157,8 +167,12 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
                     slowmo: Fraction = Fraction(1), stretch_audio: bool = False, video_stream: int = 0,
                     part_frames: Optional[int] = None, num_cpus: Optional[int] = None,
                     on_start: Optional[Callable] = None, on_frame: Optional[Callable[[int], None]] = None,
-                    runner: Callable[[PartTask], PartResult] = render_part) -> UpsampleResult:
-    """The same output as `job.upsample`, its parts rendered by Ray tasks (`runner`, one per part)."""
+                    runner: Callable[[PartTask], PartResult] = render_part,
+                    interpolator: Optional[Interpolator] = None) -> UpsampleResult:
+    """The same output as `job.upsample`, its parts rendered by Ray tasks (`runner`, one per part).
+
+    Workers build `model` themselves; `interpolator`, the same model built here already (as the
+    command line has it), only names the job, and is built when not given."""
     input_path, output_path = Path(input_path).resolve(), Path(output_path).resolve()
     plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream)
     if plan.sequence_out:
@@ -169,23 +183,21 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
     started = time.perf_counter()
     reader = FrameReader(info, timed=True, alpha=plan.alpha)
     frames = iter(reader)
-    first = [f for _, f in zip(range(2), frames)]  # the exact rate is known from the first frames on
-    frames.close()
-    channels, exact_rate = reader.channels, reader.rate
-    if len(first) < 2:
-        raise VideoError(f"{input_path}: has {len(first)} decodable frame(s); at least 2 are needed")
+    try:
+        first_frames(frames, input_path)  # the reader knows the exact rate from here on
+    finally:
+        frames.close()
+    exact_rate = reader.rate
     rates = resolve_rates(exact_rate, factor, fps, slowmo, force)
-    layout = {"channels": channels, "deep": info.high_bit_depth}
-    # the single-process run names its model by class and name; so does this one, so --resume works across both
-    from vfi.registry import create
+    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+    if interpolator is None:
+        from vfi.registry import create
 
-    probe_model = create(model, device="cpu", scale=scale, tile=tile)
-    job = job_description(info, model=f"{type(probe_model).__name__}:{probe_model.name}", rate=rates.stream,
-                          output_rate=rates.output, batch=batch_size, scenes=scene_threshold, encode=settings,
-                          dedup=dedup, audio=keep_audio, stretch_audio=stretch_audio, tags=plan.tags,
-                          part_frames=part_frames, **layout)
-    output = SegmentedOutput(output_path, info.width, info.height, rates.output, settings, job, resume,
-                             tags=plan.tags, part_frames=part_frames, **layout)
+        interpolator = create(model, scale=scale, tile=tile)
+    # named as the single-process run names it, so --resume works across both
+    output = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
+                          part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
+                          audio=keep_audio, stretch_audio=stretch_audio)
     size = output.part_frames
     template = PartTask(str(input_path), tuple(input_options), video_stream, plan.alpha, model, device, scale, tile,
                         rates.stream, rates.output, batch_size, scene_threshold, dedup, settings, plan.tags, size,
@@ -193,8 +205,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
     estimated = math.ceil(info.duration * rates.stream) if info.duration else None
     if on_start:
         on_start(info, rates.output, estimated)
-    remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False,
-                        num_gpus=1 if device == "cuda" else 0)(runner)
+    remote = _as_task(ray, runner, device)
     have = output.existing_parts()
     end = output.saved_end()  # (parts, frames in the last) when known
     results: dict[int, PartResult] = {}
@@ -213,7 +224,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
                     except Exception as exc:
                         for other in pending:
                             ray.cancel(other, force=True)
-                        raise _failure(exc, part) from None
+                        raise _failure(exc, f"part {part}") from None
                     results[part] = result
                     done_frames += result.frames
                     if on_frame:
@@ -234,8 +245,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
     except KeyboardInterrupt:
         output.abort(keep_parts=True)
         if output.kept_parts:
-            raise ResumableInterrupt(f"{output.kept_parts} finished part(s) kept in {output.folder}; "
-                                     "run the same command with --resume to continue") from None
+            raise output.interrupted() from None
         raise
     except BaseException:
         output.abort(keep_parts=False)
@@ -261,14 +271,9 @@ class FileTask:
 
 
 def render_file(task: FileTask) -> str:
-    from vfi.core.devices import resolve_device
-    from vfi.registry import create
     from vfi.upsample.job import upsample
 
-    if not Path(task.input).exists():
-        raise VideoError(f"{task.input}: not readable on the Ray worker at {socket.gethostname()}; "
-                         "put the input on storage every node sees")
-    interpolator = create(task.model, device=resolve_device(task.device), scale=task.scale, tile=task.tile)
+    interpolator = _worker_interpolator(task.input, task.model, task.device, task.scale, task.tile)
     upsample(task.input, task.output, interpolator, **task.job)
     return task.output
 
@@ -287,8 +292,7 @@ def upsample_folder_on_ray(input_dir, output_dir, model: str, job: dict, address
     except OSError as exc:
         raise VideoError(f"{output_dir}: cannot create the output folder ({exc.strerror})") from None
     ray = connect(address, num_cpus)
-    remote = ray.remote(max_retries=TASK_RETRIES, retry_exceptions=False,
-                        num_gpus=1 if device == "cuda" else 0)(render_file)
+    remote = _as_task(ray, render_file, device)
     report = FolderReport()
     pending = {}
     for source, target in jobs:
@@ -304,7 +308,7 @@ def upsample_folder_on_ray(input_dir, output_dir, model: str, job: dict, address
             report.done.append(source)
             on_done(source)
         except Exception as exc:
-            message = str(_failure(exc, 0)) if getattr(exc, "cause", None) else f"{source.name}: {exc}"
+            message = str(_failure(exc, source.name))
             report.failed.append((source, message))
             on_failure(source, message)
     return report

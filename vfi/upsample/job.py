@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from vfi.core.interface import Interpolator
-from vfi.core.interrupts import ResumableInterrupt
 from vfi.io.decode import FrameReader
 from vfi.io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameWriter, check_container,
                            is_sequence_path, sequence_files)
@@ -131,6 +130,29 @@ def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: O
     return Preflight(info, encode, sequence_out, made_folder, alpha, tags)
 
 
+def first_frames(frames, input_path: Path) -> list:
+    """The first two frames, which every job needs (and after which the reader knows the exact rate)."""
+    first = [f for _, f in zip(range(2), frames)]
+    if len(first) < 2:
+        raise VideoError(f"{input_path}: has {len(first)} decodable frame(s); at least 2 are needed")
+    return first
+
+
+def model_label(interpolator: Interpolator) -> str:
+    """How a job names its interpolator, so --resume refuses parts another model made."""
+    return f"{type(interpolator).__name__}:{interpolator.name}"
+
+
+def parts_output(output_path: Path, plan: Preflight, rates, layout: dict, label: str, resume: bool,
+                 part_frames: Optional[int] = None, **settings) -> SegmentedOutput:
+    """The resumable parts of a video output, described by everything that decides their frames."""
+    info = plan.info
+    job = job_description(info, model=label, rate=rates.stream, output_rate=rates.output, encode=plan.encode,
+                          tags=plan.tags, part_frames=part_frames, **settings, **layout)
+    return SegmentedOutput(output_path, info.width, info.height, rates.output, plan.encode, job, resume,
+                           tags=plan.tags, **layout)
+
+
 def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, interpolator: Interpolator,
              factor: Optional[int] = None, fps: Optional[Fraction] = None, batch_size: int = 4,
              scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
@@ -152,25 +174,19 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
     info, encode, sequence_out, made_folder = plan.info, plan.encode, plan.sequence_out, plan.made_folder
     reader = FrameReader(info, timed=True, alpha=plan.alpha)
     layout = {"channels": reader.channels, "deep": info.high_bit_depth}
-    tags = plan.tags
     started = time.perf_counter()
     stats = StreamStats()
     frames = prefetch(reader, depth=2 * batch_size + 2)
     writer = None
     try:
-        first_two = [f for _, f in zip(range(2), frames)]
-        if len(first_two) < 2:
-            raise VideoError(f"{input_path}: has {len(first_two)} decodable frame(s); at least 2 are needed")
+        first_two = first_frames(frames, input_path)
         rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
         if sequence_out:
             writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
         else:
-            job = job_description(info, model=f"{type(interpolator).__name__}:{interpolator.name}",
-                                  rate=rates.stream, output_rate=rates.output, batch=batch_size,
-                                  scenes=scene_threshold, encode=encode, dedup=dedup, audio=keep_audio,
-                                  stretch_audio=stretch_audio, tags=tags, part_frames=part_frames, **layout)
-            writer = SegmentedOutput(output_path, info.width, info.height, rates.output, encode, job, resume,
-                                     tags=tags, part_frames=part_frames, **layout)
+            writer = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
+                                  part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
+                                  audio=keep_audio, stretch_audio=stretch_audio)
         skip = writer.done
         if not writer.complete:
             estimated = math.ceil(info.duration * rates.stream) if info.duration else None
@@ -192,8 +208,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
         if writer is not None:
             writer.abort(keep_parts=True)
             if writer.kept_parts:
-                raise ResumableInterrupt(f"{writer.kept_parts} finished part(s) kept in {writer.folder}; "
-                                         "run the same command with --resume to continue") from None
+                raise writer.interrupted() from None
         _remove_if_empty(made_folder)
         raise
     except BaseException:

@@ -1,7 +1,7 @@
 """Output written in numbered parts, so an interrupted job can resume from the finished ones.
 
-A video output is encoded as parts of PART_FRAMES frames (or `--part-frames`) in a hidden folder beside it
-(`.NAME.vfi-parts/`), each part published atomically when complete, and joined with the
+A video output is encoded as parts of PART_FRAMES frames (or `--part-frames`) in a hidden
+folder beside it (`.NAME.vfi-parts/`), each part published atomically when complete, and joined with the
 source's audio (no re-encoding) at the end. The folder also holds the job's description:
 `--resume` only reuses parts made by the same input with the same settings.
 """
@@ -15,6 +15,7 @@ from typing import Optional
 
 import numpy as np
 
+from vfi.core.interrupts import ResumableInterrupt
 from vfi.io.encode import EncodeSettings, FrameWriter, sequence_files
 from vfi.io.files import remove_quietly
 from vfi.io.mux import join_parts
@@ -22,7 +23,7 @@ from vfi.io.probe import VideoError, VideoInfo
 
 PART_FRAMES = 600
 JOB_FILE = "job.json"
-LAST_FILE = "last.json"  # written once every part exists: frames in the last (short) part
+LAST_FILE = "last.json"  # written once the end is known: how many parts, and the frames in the last
 
 
 def parts_folder(output: Path) -> Path:
@@ -31,7 +32,7 @@ def parts_folder(output: Path) -> Path:
 
 def job_description(info: VideoInfo, **settings) -> dict:
     """What decides the output frames: the input (by size and modification time; for an image
-    sequence, of all its files) and every setting."""
+    sequence, of all its files) and every setting, the part size among them (default PART_FRAMES)."""
     files = sequence_files(info.path) if info.is_sequence else [info.path]
     stats = [f.stat() for f in files]
     return {"input": str(info.path.resolve()), "files": len(files), "size": sum(st.st_size for st in stats),
@@ -40,11 +41,12 @@ def job_description(info: VideoInfo, **settings) -> dict:
 
 
 class SegmentedOutput:
-    """Receives output frames in order; `done` frames were already written by an earlier run."""
+    """Receives output frames in order; `done` frames were already written by an earlier run.
+
+    The part size is the job's (`job_description`), so a resumed run cuts where the first one did."""
 
     def __init__(self, output: Path, width: int, height: int, fps: Fraction, settings: EncodeSettings,
-                 job: dict, resume: bool, channels: int = 3, deep: bool = False, tags: tuple[str, ...] = (),
-                 part_frames: Optional[int] = None):
+                 job: dict, resume: bool, channels: int = 3, deep: bool = False, tags: tuple[str, ...] = ()):
         self.output = Path(output)
         self.folder = parts_folder(self.output)
         self.size = (width, height)
@@ -52,9 +54,8 @@ class SegmentedOutput:
         self.settings = settings
         self.layout = {"channels": channels, "deep": deep, "tags": tags}
         self.job = job
-        self.part_frames = part_frames or PART_FRAMES
+        self.part_frames = int(job["part_frames"])
         self.done = 0
-        self.resumed_parts = 0
         self.last_part_frames: Optional[int] = None  # known once all parts exist
         self._writer: Optional[FrameWriter] = None
         self._index = 0  # the part being written
@@ -68,13 +69,10 @@ class SegmentedOutput:
                              "run without --resume to start over")
         if resume and saved == self.job:
             parts = self._finished_parts()
-            self.resumed_parts = len(parts)
             self.done = len(parts) * self.part_frames
             self._index = len(parts)
-            try:
-                self.last_part_frames = int(json.loads((self.folder / LAST_FILE).read_text())["frames"])
-            except (OSError, ValueError, KeyError):
-                self.last_part_frames = None
+            end = self.saved_end()
+            self.last_part_frames = end[1] if end and end[0] == len(parts) else None
             for stray in self.folder.iterdir():  # half-written temporaries of the interrupted part
                 if stray.name.startswith("."):
                     remove_quietly(stray)
@@ -166,6 +164,11 @@ class SegmentedOutput:
     @property
     def kept_parts(self) -> int:
         return len(self.existing_parts())
+
+    def interrupted(self) -> ResumableInterrupt:
+        """What a stop that kept finished parts tells the user."""
+        return ResumableInterrupt(f"{self.kept_parts} finished part(s) kept in {self.folder}; "
+                                  "run the same command with --resume to continue")
 
 
 class WholeOutput:
