@@ -41,7 +41,7 @@ class HeldOutWindows:
 
 
 arch, init = base_checkpoint(args.model, from_scratch=False)
-work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].motion_seed else None
+work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].reduced else None
 clip = ClipWindows(args.clip, strides=(2,), holdout_every=args.holdout_every, work_side=work_side)
 val = validation_samples([clip], (2,), VAL_WINDOWS_PER_CLIP, np.random.default_rng(0))
 windows = HeldOutWindows(val, clip.shrink)

@@ -1,8 +1,8 @@
 """The one interface every interpolator (learned model or classical baseline) presents.
 
 `upsample`, `train` and `benchmark` only ever call `interpolate(frames0, frames1, times)`
-on integer frames, so a model, a baseline or a fine-tuned checkpoint are interchangeable
-everywhere. What an interpolator cannot take itself (alpha, 16 bits, tiny frames) it
+on integer frames (with the frames around the pair, `Neighbours`, where they exist), so a
+model, a baseline or a fine-tuned checkpoint are interchangeable everywhere. What an interpolator cannot take itself (alpha, 16 bits, tiny frames) it
 declares in its `Capabilities`, and the interface adapts the frames for it.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -29,6 +29,41 @@ class Capabilities:
     min_side: int = 0  # smaller frames are edge-padded to this size for it, and the result cropped back
     light_full_size: bool = False  # its full-size stage works in integers (OpenCV): no tiles needed for memory
     follows_motion: bool = False  # carries motion from pair to pair (`reset`): wants consecutive pairs in order
+    window: bool = False  # reads the frames before and after the pair (`Neighbours`): motion over four frames
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The frame before each pair's first and after its second, one interval away, for four-frame motion.
+
+    A row whose neighbour does not exist (a clip's end, the far side of a scene cut) holds a
+    copy of its own pair's frame there and is marked False in `has_before` / `has_after`.
+    """
+
+    before: np.ndarray  # (B, H, W, C), as frames0
+    after: np.ndarray
+    has_before: np.ndarray  # (B,) bool
+    has_after: np.ndarray
+
+    @staticmethod
+    def of(frames0: np.ndarray, frames1: np.ndarray, before: Sequence[Optional[np.ndarray]],
+           after: Sequence[Optional[np.ndarray]]) -> "Neighbours":
+        """From per-row frames, None where a row has none."""
+        pick = lambda frames, own: np.stack([o if f is None else f for f, o in zip(frames, own)])
+        flags = lambda frames: np.array([f is not None for f in frames], bool)
+        return Neighbours(pick(before, frames0), pick(after, frames1), flags(before), flags(after))
+
+    @staticmethod
+    def absent(frames0: np.ndarray, frames1: np.ndarray) -> "Neighbours":
+        none = np.zeros(len(frames0), bool)
+        return Neighbours(frames0, frames1, none, none.copy())
+
+    def map(self, fn: Callable[[np.ndarray], np.ndarray]) -> "Neighbours":
+        """The same neighbours with both frame batches passed through `fn` (padding, channels, depth)."""
+        return Neighbours(fn(self.before), fn(self.after), self.has_before, self.has_after)
+
+    def rows(self, index) -> "Neighbours":
+        return Neighbours(self.before[index], self.after[index], self.has_before[index], self.has_after[index])
 
 
 def normalize_times(times: Times, batch: int, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -55,30 +90,50 @@ class Interpolator(abc.ABC):
     capabilities: Capabilities = Capabilities()
     motion_scale: float | None = None  # a setting: the fraction of the frame size motion is estimated at (None: automatic)
 
-    def interpolate(self, frames0: np.ndarray, frames1: np.ndarray, times: Times) -> np.ndarray:
+    def interpolate(self, frames0: np.ndarray, frames1: np.ndarray, times: Times,
+                    neighbours: Optional[Neighbours] = None) -> np.ndarray:
+        """`neighbours`: the frames around each pair, read only by interpolators with `window`
+        (without them, such an interpolator treats every pair as a clip's only pair)."""
         if frames0.shape != frames1.shape or frames0.ndim != 4 or frames0.shape[-1] not in (3, 4):
             raise ValueError(f"expected two (B, H, W, 3 or 4) batches, got {frames0.shape} and {frames1.shape}")
         if frames0.dtype != frames1.dtype or frames0.dtype not in (np.uint8, np.uint16):
             raise ValueError(f"expected uint8 or uint16 frames, got {frames0.dtype} and {frames1.dtype}")
         t = normalize_times(times, frames0.shape[0])
         caps = self.capabilities
+        if not caps.window:
+            neighbours = None
+        elif neighbours is None:
+            neighbours = Neighbours.absent(frames0, frames1)
+        elif neighbours.before.shape != frames0.shape or neighbours.after.shape != frames0.shape \
+                or neighbours.before.dtype != frames0.dtype or neighbours.after.dtype != frames0.dtype:
+            raise ValueError("the neighbouring frames must have the shape and dtype of the pair's frames")
+        nb = lambda fn: None if neighbours is None else neighbours.map(fn)
         h, w = frames0.shape[1:3]
         if min(h, w) < caps.min_side:
-            out = self.interpolate(pad_frames(frames0, caps.min_side), pad_frames(frames1, caps.min_side), t)
+            pad = lambda f: pad_frames(f, caps.min_side)
+            out = self.interpolate(pad(frames0), pad(frames1), t, nb(pad))
             return out[:, :, :h, :w]
         if frames0.shape[-1] == 4 and not caps.alpha:
-            rgb = self.interpolate(frames0[..., :3], frames1[..., :3], t)
+            colour = lambda f: f[..., :3]
             grey = lambda f: np.repeat(f[..., 3:], 3, axis=-1)
-            alpha = self.interpolate(grey(frames0), grey(frames1), t)
+            rgb = self.interpolate(colour(frames0), colour(frames1), t, nb(colour))
+            alpha = self.interpolate(grey(frames0), grey(frames1), t, nb(grey))
             return np.concatenate([rgb, alpha[..., :1]], axis=-1)
         if frames0.dtype == np.uint16 and not caps.deep:
             top8 = lambda f: np.right_shift(f, 8).astype(np.uint8)
-            return self._interpolate(top8(frames0), top8(frames1), t).astype(np.uint16) * 257
-        return self._interpolate(frames0, frames1, t)
+            return self._call(top8(frames0), top8(frames1), t, nb(top8)).astype(np.uint16) * 257
+        return self._call(frames0, frames1, t, neighbours)
+
+    def _call(self, frames0, frames1, t, neighbours):
+        if neighbours is None:
+            return self._interpolate(frames0, frames1, t)
+        return self._interpolate(frames0, frames1, t, neighbours)
 
     @abc.abstractmethod
     def _interpolate(self, frames0: np.ndarray, frames1: np.ndarray, times: torch.Tensor) -> np.ndarray:
-        """Frames it can take (see `capabilities`), times as a (B, T) float32 tensor."""
+        """Frames it can take (see `capabilities`), times as a (B, T) float32 tensor.
+
+        Interpolators with `window` also take a fourth argument, the `Neighbours`."""
 
     def reset(self) -> None:
         """Forget what earlier calls left behind (the motion the last pair ended with).

@@ -79,18 +79,20 @@ class Tiled(Interpolator):
             return self.tile
         return AUTO_TILE if h * w > AUTO_ABOVE_PIXELS and not self.inner.capabilities.light_full_size else 0
 
-    def _interpolate(self, frames0, frames1, times):
+    def _interpolate(self, frames0, frames1, times, neighbours=None):
         b, h, w, c = frames0.shape
         tile = self.tile_size(h, w)
         if not tile or (h <= tile and w <= tile):
-            return self.inner.interpolate(frames0, frames1, times)
+            return self.inner.interpolate(frames0, frames1, times, neighbours)
         overlap = max(8, int(tile * OVERLAP_FRACTION))
         total = np.zeros((b, times.shape[1], h, w, c), np.float32)
         weight = np.zeros((h, w), np.float32)
         for y in tile_starts(h, tile, overlap):
             for x in tile_starts(w, tile, overlap):
                 th, tw = min(tile, h), min(tile, w)
-                part = self.inner.interpolate(frames0[:, y:y + th, x:x + tw], frames1[:, y:y + th, x:x + tw], times)
+                cut = lambda f: f[:, y:y + th, x:x + tw]
+                part = self.inner.interpolate(cut(frames0), cut(frames1), times,
+                                              None if neighbours is None else neighbours.map(cut))
                 wt = tile_weights(h, w, y, x, th, tw, overlap)
                 total[:, :, y:y + th, x:x + tw] += part * wt[..., None]
                 weight[y:y + th, x:x + tw] += wt

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import torch
 
-from vfi.core.interface import Capabilities, Interpolator
+from vfi.core.interface import Capabilities, Interpolator, Neighbours
 from vfi.core.pixels import frames_to_tensor, pad_to_multiple, rgb8, tensor_to_frames, tensor_to_uint8, unpad
 from vfi.motion.compose import warp_and_mix
 from vfi.motion.dis import VideoFlow
@@ -48,11 +48,12 @@ class ModelInterpolator(Interpolator):
     def capabilities(self) -> Capabilities:
         fast = self._integer_path
         # min_side: the motion seed (DIS) needs a few patches per side
-        return Capabilities(alpha=fast, min_side=32, light_full_size=fast, follows_motion=self.arch.motion_seed)
+        return Capabilities(alpha=fast, min_side=32, light_full_size=fast, follows_motion=self.arch.motion_seed,
+                            window=self.arch.window)
 
     @property
     def _integer_path(self) -> bool:
-        return self.opencv_compose and self.arch.name == "ode" and self._device.type == "cpu"
+        return self.opencv_compose and self.arch.plans and self._device.type == "cpu"
 
     def reset(self) -> None:
         self.motion.forget()
@@ -69,19 +70,30 @@ class ModelInterpolator(Interpolator):
             return torch.autocast("cpu", dtype=self.cpu_dtype)
         return torch.autocast("cpu", enabled=False)
 
-    def _interpolate(self, frames0, frames1, times):
+    def _interpolate(self, frames0, frames1, times, neighbours: Neighbours | None = None):
         if self._integer_path:
-            return self._interpolate_integers(frames0, frames1, times)
+            return self._interpolate_integers(frames0, frames1, times, neighbours)
         x0, x1 = frames_to_tensor(frames0, self._device), frames_to_tensor(frames1, self._device)
+        outer = None
+        if neighbours is not None:
+            outer = (frames_to_tensor(neighbours.before, self._device), frames_to_tensor(neighbours.after, self._device),
+                     torch.from_numpy(neighbours.has_before).to(self._device),
+                     torch.from_numpy(neighbours.has_after).to(self._device))
         with torch.no_grad():
-            out = self._interpolate_tensors(x0, x1, times.to(self._device))
+            out = self._interpolate_tensors(x0, x1, times.to(self._device), outer)
         return tensor_to_frames(out, frames0.dtype)
 
-    def _interpolate_tensors(self, x0: torch.Tensor, x1: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) float frames -> (B, T, 3, H, W), all in torch on the model's device."""
+    def _downscale(self, h: int, w: int) -> int:
+        return working_downscale(h, w, self.max_work_side, self.motion_scale) if self.arch.reduced else 1
+
+    def _interpolate_tensors(self, x0: torch.Tensor, x1: torch.Tensor, times: torch.Tensor,
+                             outer: tuple | None = None) -> torch.Tensor:
+        """(B, 3, H, W) float frames -> (B, T, 3, H, W), all in torch on the model's device.
+
+        `outer`: (before, after, has_before, has_after) for four-frame networks."""
         multiple = self.arch.multiple
         h, w = x0.shape[-2:]
-        ds = working_downscale(h, w, self.max_work_side, self.motion_scale) if self.arch.motion_seed else 1
+        ds = self._downscale(h, w)
         p0, size = pad_to_multiple(x0, multiple * ds)
         p1, _ = pad_to_multiple(x1, multiple * ds)
         work = (p0.shape[-2] // ds, p0.shape[-1] // ds)
@@ -89,8 +101,12 @@ class ModelInterpolator(Interpolator):
         seed = None
         if self.arch.motion_seed:
             seed = batch_seed(tensor_to_uint8(w0), tensor_to_uint8(w1), work, self.motion).to(self._device)
+        extra = {}
+        if outer is not None:
+            small = lambda x: resize(pad_to_multiple(x, multiple * ds)[0], work)
+            extra = dict(before=small(outer[0]), after=small(outer[1]), has_before=outer[2], has_after=outer[3])
         with self._autocast():
-            out = self.net(w0, w1, seed, times, full0=p0 if ds > 1 else None, full1=p1 if ds > 1 else None)
+            out = self.net(w0, w1, seed, times, full0=p0 if ds > 1 else None, full1=p1 if ds > 1 else None, **extra)
         out = unpad(out.float(), size)
         # the ends are the inputs, exactly
         at0 = (times == 0)[:, :, None, None, None]
@@ -99,10 +115,10 @@ class ModelInterpolator(Interpolator):
         out = torch.where(at1, x1.unsqueeze(1), out)
         return out
 
-    def _interpolate_integers(self, frames0, frames1, times):
+    def _interpolate_integers(self, frames0, frames1, times, neighbours: Neighbours | None = None):
         """The network plans at the working scale; `warp_and_mix` makes each full-size frame in OpenCV."""
         b, h, w, c = frames0.shape
-        ds = working_downscale(h, w, self.max_work_side, self.motion_scale)
+        ds = self._downscale(h, w)
         m = self.arch.multiple * ds
         ph, pw = (-h) % m, (-w) % m
         pad = lambda f: cv2.copyMakeBorder(f, 0, ph, 0, pw, cv2.BORDER_REPLICATE) if ph or pw else f
@@ -116,9 +132,15 @@ class ModelInterpolator(Interpolator):
         small1 = np.stack([shrink(rgb8(f)) for f in full1])
         to_float = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)
         w0, w1 = to_float(small0), to_float(small1)
-        seed = batch_seed(small0, small1, work, self.motion)
+        seed = batch_seed(small0, small1, work, self.motion) if self.arch.motion_seed else None
+        extra = {}
+        if neighbours is not None:
+            small = lambda frames: to_float(np.stack([shrink(rgb8(pad(f))) for f in frames]))
+            extra = dict(before=small(neighbours.before), after=small(neighbours.after),
+                         has_before=torch.from_numpy(neighbours.has_before),
+                         has_after=torch.from_numpy(neighbours.has_after))
         with torch.no_grad(), self._autocast():
-            ft0, ft1, y = self.net.plan(w0, w1, seed, times)
+            ft0, ft1, y = self.net.plan(w0, w1, seed, times, **extra)
             weight0, residual = blend_weights(y.float(), times.flatten()[:, None, None, None])
         ft0 = ft0.float().permute(0, 2, 3, 1).numpy()
         ft1 = ft1.float().permute(0, 2, 3, 1).numpy()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from vfi.models.ode import ODEConfig, ODEInterpolatorNet
+from vfi.models.ode4 import ODE4Config, ODE4Net
 from vfi.models.unet import UNetConfig, UNetInterpolatorNet
 
 
@@ -18,10 +19,16 @@ class Architecture:
     motion_seed: bool  # takes DIS seed flows (so it follows motion from pair to pair)
     multiple: int  # height and width at the working scale must be multiples of this
     weights: str  # its pretrained weights, a file in weights/
+    window: bool = False  # reads the frames before and after the pair (four-frame motion)
+    reduced: bool = False  # plans large frames at a reduced working scale (a power-of-two shrink)
+    plans: bool = False  # has `plan` (flows at t and fusion logits): the CPU can warp and blend in OpenCV
 
 
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
-    Architecture("ode", ODEInterpolatorNet, ODEConfig, motion_seed=True, multiple=8, weights="ode.pt"),
+    Architecture("ode", ODEInterpolatorNet, ODEConfig, motion_seed=True, multiple=8, weights="ode.pt",
+                 reduced=True, plans=True),
+    Architecture("ode4", ODE4Net, ODE4Config, motion_seed=False, multiple=32, weights="ode4.pt",
+                 window=True, reduced=True, plans=True),
     Architecture("unet", UNetInterpolatorNet, UNetConfig, motion_seed=False, multiple=16, weights="unet.pt"),
 )}
 

@@ -71,7 +71,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     if not output.parent.is_dir():
         raise ValueError(f"{output.parent}: output folder does not exist")
     strides = tuple(range(2, factor + 1))
-    work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].motion_seed else None
+    work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].reduced else None
     # whole validation clips judge generalisation to unseen scenes; the training clips are then used in full
     windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
                            holdout_every=0 if val_clips else holdout_every) for clip in clips]
@@ -122,7 +122,8 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     last_log = [time.perf_counter()]
 
     def on_step(event):
-        info = f"loss {event['loss']:.4f}  {event['step'] / max(event['elapsed'], 1e-6):.2f} steps/s"
+        info = (f"loss {event['loss']:.4f}  {event['step'] / max(event['elapsed'], 1e-6):.2f} steps/s  "
+                f"{event['samples_per_s']:.1f} samples/s  data {100 * event['data_share']:.0f}%")
         if "val_psnr" in event:
             info += f"  val {event['val_psnr']:.2f} dB (best {trainer.best:.2f}, flow {flow_score:.2f})"
         bar.update(task, completed=event["step"], info=info)

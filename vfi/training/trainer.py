@@ -15,10 +15,13 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from vfi.core.interface import Neighbours
 from vfi.core.metrics import psnr
 from vfi.models.architectures import ARCHITECTURES, build_network
 from vfi.models.checkpoint import load_network, read_checkpoint, save_checkpoint
 from vfi.training.batches import Batch, SampleMix, worker_batches
+from vfi.training.device_scenes import DeviceScenes, photo_bank, procedural_bank
+from vfi.training.windows import DeviceClips, WindowBatch, WindowMix
 from vfi.training.losses import census, charbonnier
 from vfi.training.ranks import Ranks
 from vfi.training.samples import ClipWindows, Sample, SyntheticMotion
@@ -41,6 +44,8 @@ class TrainConfig:
     census_weight: float = 0.1
     workers: int = 0  # processes drawing batches (0: this one); worth it when a GPU does the steps
     chained: float = 0.0  # share of pairs seeded from the pair before them, as along a video (0: all from rest)
+    device_data: bool = False  # batches made on the training device (`windows`); always so for four-frame models
+    max_shift: float = 0.25  # device-made synthetic motion: the largest shift per frame interval, in crops
 
     def budget_fraction(self, step: int, elapsed: float) -> float:
         """How far through the run we are, by steps or by wall time, for the LR schedule."""
@@ -56,13 +61,16 @@ def score_samples(interpolator, samples: Sequence[Sample]) -> float:
     """Mean PSNR (8-bit prediction, data range 1) over full-frame samples, through the common interface.
 
     A sample with a frame before it is scored as a video's pair is: the interpolator first
-    sees the pair before, so a model that follows motion starts from it."""
+    sees the pair before, so a model that follows motion starts from it; a four-frame
+    model is given the frames around the pair."""
     scores = []
     for s in samples:
         interpolator.reset()
         if s.before is not None and interpolator.capabilities.follows_motion:
             interpolator.interpolate(s.before[None], s.frame0[None], [0.5])
-        scores.append(psnr(interpolator.interpolate(s.frame0[None], s.frame1[None], [s.t])[0, 0], s.target))
+        f0, f1 = s.frame0[None], s.frame1[None]
+        outer = Neighbours.of(f0, f1, [s.before], [s.after])
+        scores.append(psnr(interpolator.interpolate(f0, f1, [s.t], outer)[0, 0], s.target))
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -95,6 +103,11 @@ class Trainer:
             self.model = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=ids)
         self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch].motion_seed,
                               config.chained)
+        self.window_input = ARCHITECTURES[config.arch].window
+        self.windows = None  # batches made on the device, for four-frame models (or when asked)
+        if self.window_input or config.device_data:
+            self.windows = self._window_mix(clips, synthetic)
+        self.timing = {"data": 0.0, "step": 0.0, "steps": 0}
         self._batches = None  # the worker stream, started at the first step (after any resume)
         self.opt = torch.optim.AdamW(self.net.parameters(), lr=config.lr, weight_decay=1e-4)
         self.step = 0
@@ -118,6 +131,8 @@ class Trainer:
         self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
         self.history = list(state["history"])
         self.rng = np.random.default_rng([self.sample_seed, self.step])
+        if self.windows is not None:
+            self.generator.manual_seed(self.sample_seed * 1_000_003 + self.step)
         self._batches = None
         torch.manual_seed(self.config.seed + self.step)
 
@@ -127,11 +142,23 @@ class Trainer:
         save_checkpoint(self.out, self.net, self.config.arch, meta)
 
     # -- data ----------------------------------------------------------------------------
+    def _window_mix(self, clips: Sequence[ClipWindows], synthetic: Optional[SyntheticMotion]) -> WindowMix:
+        c = self.config
+        self.generator = torch.Generator(device=self.device).manual_seed(self.sample_seed)
+        scenes = None
+        if synthetic is not None and c.synthetic_fraction > 0:
+            bank = photo_bank(synthetic.photos, 512, self.device) if synthetic.photos else \
+                procedural_bank(32, 256, self.generator, self.device)
+            scenes = DeviceScenes(bank, max_shift=c.max_shift)
+        return WindowMix(DeviceClips(clips, self.device) if clips else None, scenes, c.synthetic_fraction, c.crop)
+
     def draw(self) -> Sample:
         return self.mix.draw(self.rng)
 
-    def next_batch(self) -> Batch:
+    def next_batch(self) -> Batch | WindowBatch:
         c = self.config
+        if self.windows is not None:
+            return self.windows.batch(self.rng, self.generator, c.batch_size)
         if not c.workers:
             return self.mix.batch(self.rng, c.batch_size)
         if self._batches is None:
@@ -141,13 +168,16 @@ class Trainer:
     def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_batch(self.mix.collate(samples))
 
-    def forward_batch(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_batch(self, batch: Batch | WindowBatch) -> tuple[torch.Tensor, torch.Tensor]:
         dev = self.device
         to = lambda x: None if x is None else x.to(dev, non_blocking=True)
-        autocast = torch.autocast(dev.type, dtype=torch.bfloat16 if dev.type == "cpu" else torch.float16,
-                                  enabled=self.config.bf16)
+        autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=self.config.bf16)
+        seed = getattr(batch, "seed", None)
+        extra = {}
+        if isinstance(batch, WindowBatch) and self.window_input:
+            extra = dict(before=batch.before, after=batch.after, has_before=batch.has_before, has_after=batch.has_after)
         with autocast:
-            pred = self.model(to(batch.frame0), to(batch.frame1), to(batch.seed), to(batch.times))[:, 0]
+            pred = self.model(to(batch.frame0), to(batch.frame1), to(seed), to(batch.times), **extra)[:, 0]
         return pred.float(), to(batch.target)
 
     # -- loop --------------------------------------------------------------------------
@@ -169,14 +199,27 @@ class Trainer:
         lr = c.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         for group in self.opt.param_groups:
             group["lr"] = lr
-        pred, target = self.forward_batch(self.next_batch())
+        started = time.perf_counter()
+        batch = self.next_batch()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # for the data share only: the log says where the time goes
+        drawn = time.perf_counter()
+        pred, target = self.forward_batch(batch)
         loss = charbonnier(pred, target) + c.census_weight * census(pred, target)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
         self.opt.step()
         self.step += 1
-        return loss.item()
+        value = loss.item()
+        self.timing["data"] += drawn - started
+        self.timing["step"] += time.perf_counter() - started
+        self.timing["steps"] += 1
+        return value
+
+    def step_rate(self) -> float:
+        """Training steps per second in this process so far (data, forward, backward, update; no validation)."""
+        return self.timing["steps"] / max(self.timing["step"], 1e-9)
 
     def done(self) -> bool:
         """The budget is spent (on any process: a time budget must stop them all at the same step)."""
@@ -207,7 +250,9 @@ class Trainer:
                 loss = self.train_step()
                 self.elapsed = time.perf_counter() - started
                 loss_avg = loss if loss_avg is None else 0.95 * loss_avg + 0.05 * loss
-                event = {"step": self.step, "loss": loss_avg, "elapsed": self.elapsed}
+                event = {"step": self.step, "loss": loss_avg, "elapsed": self.elapsed,
+                         "samples_per_s": self.config.batch_size * self.ranks.world * self.step_rate(),
+                         "data_share": self.timing["data"] / max(self.timing["step"], 1e-9)}
                 finished = self.done()
                 if (self.step % self.config.val_every == 0 or finished) and self.ranks.main:
                     score = self.validate()

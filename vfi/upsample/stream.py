@@ -2,6 +2,8 @@
 
 Pairs of input frames are grouped into batches for the interpolator; scene cuts and held
 pictures are passed through instead of morphed; output frame k shows the input at k / rate.
+Each pair also knows the frames one interval before and after it, within its shot, for
+interpolators that read motion over four frames.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from vfi.core.interface import Interpolator
+from vfi.core.interface import Interpolator, Neighbours
 from vfi.io.decode import TimedFrame
 from vfi.upsample.cuts import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
 from vfi.upsample.schedule import instants_between, times_between
@@ -41,6 +43,19 @@ class _Pair:
     times: list[Fraction]
     cut: bool = False
     still: bool = False  # the two frames are one picture held: no interpolation needed
+    span: Fraction = Fraction(1)  # time from frame0 to frame1
+    before: Optional[np.ndarray] = None  # the frame before frame0, one span earlier, in the same shot
+    after: Optional[np.ndarray] = None  # the frame after frame1, likewise
+
+
+SPAN_TOLERANCE = Fraction(1, 10)  # neighbours this much nearer or farther than the pair's own span still count
+
+
+def _continues(first: _Pair, second: _Pair) -> bool:
+    """Whether `second` follows `first` in one shot at one pace: each may then lend the other a neighbour."""
+    if first.cut or first.still or second.cut or second.still:
+        return False
+    return abs(second.span - first.span) <= SPAN_TOLERANCE * first.span
 
 
 MAX_REPEAT_RUN = 4  # longer runs of one picture are a real pause, not animation on twos/threes
@@ -81,8 +96,11 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
     for group in groups.values():
         times = np.array([[float(t) for t in p.times if t != 0] for p in group], dtype=np.float32)
         start = time.perf_counter()
-        out = interpolator.interpolate(np.stack([p.frame0 for p in group]), np.stack([p.frame1 for p in group]),
-                                       times)
+        frames0, frames1 = np.stack([p.frame0 for p in group]), np.stack([p.frame1 for p in group])
+        outer = None
+        if interpolator.capabilities.window:
+            outer = Neighbours.of(frames0, frames1, [p.before for p in group], [p.after for p in group])
+        out = interpolator.interpolate(frames0, frames1, times, outer)
         stats.model_seconds += time.perf_counter() - start
         stats.interpolated += out.shape[0] * out.shape[1]
         for p, frames in zip(group, out):
@@ -153,10 +171,12 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
     pending: list[_Pair] = []
     index = 0
 
-    def emit() -> Iterator[np.ndarray]:
-        if _opens_part(pending, part_frames):
+    last_pair: list[_Pair] = []  # the pair added last, which lends the next one its frame before
+
+    def emit(batch: list[_Pair]) -> Iterator[np.ndarray]:
+        if _opens_part(batch, part_frames):
             interpolator.reset()
-        for out in _emit_batch(pending, interpolator, stats, skip_before):
+        for out in _emit_batch(batch, interpolator, stats, skip_before):
             stats.frames_out += 1
             yield out
 
@@ -166,8 +186,12 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         if cut:
             stats.scene_cuts += 1
             stats.cut_pairs.add(index)
-        pending.append(_Pair(index, a.image, b.image, instants_between(a.ts, b.ts, rate),
-                             times_between(a.ts, b.ts, rate), cut, still))
+        pair = _Pair(index, a.image, b.image, instants_between(a.ts, b.ts, rate),
+                     times_between(a.ts, b.ts, rate), cut, still, b.ts - a.ts)
+        if last_pair and _continues(last_pair[0], pair):
+            pair.before, last_pair[0].after = last_pair[0].frame0, pair.frame1
+        last_pair[:] = [pair]
+        pending.append(pair)
         index += 1
 
     for frame in frames:
@@ -189,10 +213,13 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         held, run = None, 0
         add_pair(prev, frame)
         prev = frame
-        if len(pending) >= batch_size:
-            yield from emit()
-            pending = []
-    yield from emit()
+        # a batch goes once the pair after it is known: its last pair's frame after comes from that one
+        if len(pending) > batch_size:
+            yield from emit(pending[:batch_size])
+            pending = pending[batch_size:]
+    while pending:
+        yield from emit(pending[:batch_size])
+        pending = pending[batch_size:]
     for k in instants_between(prev.ts, stream_end(last_seen, shown, longest), rate):
         if k >= skip_before:
             stats.frames_out += 1
