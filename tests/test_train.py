@@ -9,7 +9,7 @@ import torch
 
 from conftest import make_clip, moving_frames, vfi
 from vfi.training.batches import SampleMix
-from vfi.training.samples import ClipWindows, Sample, augment
+from vfi.training.samples import ClipWindows, Sample, SyntheticMotion, augment
 from vfi.motion.dis import VideoFlow
 from vfi.models.seed import batch_seed, seed_after
 from vfi.models.checkpoint import load_network, read_checkpoint
@@ -206,3 +206,51 @@ def test_training_with_workers_finishes_and_checkpoints(tiny_clip, tmp_path):
                  "--val-every", "3", "--workers", "2", "--model", "unet", "--from-scratch", "-q")
     assert result.exit_code == 0, result.output
     assert read_checkpoint(ckpt.with_name("w.pt.resume"))["train_state"]["step"] == 3
+
+
+def test_the_four_frame_model_learns_from_batches_made_on_the_device(tiny_clip, tmp_path):
+    torch.manual_seed(0)
+    windows = ClipWindows(tiny_clip, strides=(2,), holdout_every=10)
+    config = TrainConfig(arch="ode4", steps=30, crop=64, batch_size=4, lr=2e-3, val_every=1000)
+    trainer = Trainer(config, [windows], None, [], tmp_path / "m.pt")
+    fixed = trainer.next_batch()
+    assert fixed.before.shape == (4, 3, 64, 64) and bool(fixed.has_before.any())
+
+    def loss_on_fixed_batch():
+        with torch.no_grad():
+            return float(charbonnier(*trainer.forward_batch(fixed)))
+
+    before = loss_on_fixed_batch()
+    trainer.next_batch = lambda: fixed  # fit one batch: the gradients reach the motion and the fusion
+    for _ in range(30):
+        trainer.train_step()
+    assert loss_on_fixed_batch() < 0.8 * before
+    assert trainer.timing["steps"] == 30 and 0 < trainer.timing["data"] < trainer.timing["step"]
+
+
+def test_a_resumed_device_data_run_repeats_the_unbroken_one(tiny_clip, tmp_path):
+    """Each step's batch comes from seeds of its own: 2 steps, a resume, 2 more give what 4 steps give."""
+    windows = ClipWindows(tiny_clip, strides=(2,), holdout_every=10)
+    synth = SyntheticMotion()
+    config = lambda: TrainConfig(arch="unet", steps=4, crop=32, batch_size=2, device_data=True,
+                                 synthetic_fraction=0.5, val_every=1000)
+    straight = Trainer(config(), [windows], synth, [], tmp_path / "a.pt")
+    for _ in range(4):
+        straight.train_step()
+    first = Trainer(config(), [windows], synth, [], tmp_path / "b.pt")
+    for _ in range(2):
+        first.train_step()
+    first.save_resume()
+    resumed = Trainer(config(), [windows], synth, [], tmp_path / "b.pt")
+    resumed.load_resume(first.resume_path)
+    for _ in range(2):
+        resumed.train_step()
+    a, b = straight.net.state_dict(), resumed.net.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_train_reports_samples_per_second_and_the_data_share(tiny_clip, tmp_path):
+    result = vfi("train", tiny_clip, "-o", tmp_path / "m.pt", "--steps", "2", "--crop", "32", "-b", "2", "--factor", "2",
+                 "--val-every", "2", "-q", "--model", "ode4", "--from-scratch")
+    assert result.exit_code == 0, result.output
+    assert "samples/s" in result.output and "data " in result.output

@@ -13,7 +13,7 @@ from vfi.cli.app import CliError, Command, app, err, flag, stop_cleanly_on_sigte
 def train(
     clips: List[Path] = typer.Argument(..., help="Video clip(s) to fit the model to (their own frames supervise it)."),
     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt): the best by validation PSNR."),
-    model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, unet, or a checkpoint .pt path."),
+    model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, ode4, unet, or a checkpoint .pt path."),
     from_scratch: bool = flag("--from-scratch", help="Start from random weights, not the pretrained ones."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default: 1000 unless --minutes is given)."),
     minutes: Optional[float] = typer.Option(None, "--minutes", min=0.01, help="Train for this much wall time instead of (or as well as) --steps."),
@@ -31,7 +31,10 @@ def train(
     val_every: int = typer.Option(100, "--val-every", min=1, help="Validate (and checkpoint) every this many steps."),
     chained: float = typer.Option(0.8, "--chained", min=0.0, max=1.0, help="Share of training pairs whose motion seed starts from the pair before, as along a video (the rest start from rest, as a video's first pair)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    bf16: bool = flag("--bf16", help="bf16 autocast (CPU) / fp16 (CUDA) for the forward pass."),
+    bf16: bool = flag("--bf16", help="bf16 autocast for the forward pass (CPU and CUDA)."),
+    device_data: bool = flag("--device-data", help="Make the batches on the training device (clips held there, synthetic motion rendered there); always on for ode4."),
+    max_shift: float = typer.Option(0.25, "--max-shift", min=0.0, max=1.0, help="With batches made on the device: the largest synthetic shift per frame interval, as a fraction of the crop."),
+    compile_model: bool = flag("--compile", help="torch.compile the network for the training steps (pays on a GPU over long runs)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=0, help="Processes that draw training samples (0: the training process itself). Default: 6 when training on CUDA, else 0."),
     quiet: bool = flag("--quiet", "-q", help="Log lines instead of a progress bar."),
 ):
@@ -48,4 +51,5 @@ def train(
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
             synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every, chained=chained,
-            seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err, val_clips=val_clips)
+            seed=seed, bf16=bf16, workers=workers, quiet=quiet, console=err, val_clips=val_clips,
+            device_data=device_data, max_shift=max_shift, compile_model=compile_model)

@@ -14,13 +14,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-import imageio_ffmpeg
 
 class VideoError(Exception):
     """A problem with an input or output video, worded for the user."""
 
 
 def ffmpeg_exe() -> str:
+    import imageio_ffmpeg  # imported when first needed: training from frames decoded elsewhere runs without it
+
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 

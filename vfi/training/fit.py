@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 from rich.console import Console
@@ -60,7 +60,9 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         batch_size: int = 8, lr: float = 1e-3, device: str = "auto", resume: Optional[Path] = None,
         photos: Optional[Path] = None, synthetic: float = 0.0, max_frames: int = 400, holdout_every: int = 10,
         val_every: int = 100, seed: int = 0, bf16: bool = False, workers: Optional[int] = None, quiet: bool = False,
-        console: Optional[Console] = None, val_clips: Sequence[Path] = (), chained: float = 0.8) -> dict:
+        console: Optional[Console] = None, val_clips: Sequence[Path] = (), chained: float = 0.8,
+        device_data: bool = False, max_shift: float = 0.25, compile_model: bool = False,
+        decode: Optional[Callable] = None) -> dict:
     dev = resolve_device(device)
     ranks = join(dev)  # one process, or one of several under torchrun
     console = console or Console(stderr=True)
@@ -74,9 +76,9 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
     work_side = NETWORK_MAX_SIDE if ARCHITECTURES[arch].reduced else None
     # whole validation clips judge generalisation to unseen scenes; the training clips are then used in full
     windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
-                           holdout_every=0 if val_clips else holdout_every) for clip in clips]
+                           holdout_every=0 if val_clips else holdout_every, decode=decode) for clip in clips]
     val_windows = [ClipWindows(clip, max_frames=max_frames, strides=strides, work_side=work_side,
-                               validation_only=True) for clip in val_clips]
+                               validation_only=True, decode=decode) for clip in val_clips]
     for clip, w in zip(clips, windows):
         if len(w.frames) < factor + 1:
             raise ValueError(f"{clip}: {len(w.frames)} frames are too few for --factor {factor} "
@@ -98,11 +100,13 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         raise ValueError("the clips are too short to hold out validation frames; give a longer clip or a smaller --factor")
     # synthetic motion scales with the crop: 24 px per frame interval at the default 128 px
     synth = SyntheticMotion(load_photos(photos) if photos else [], max_speed=24.0 * crop / 128) if synthetic > 0 else None
+    on_device = device_data or ARCHITECTURES[arch].window
     if workers is None:  # a GPU outpaces one core drawing samples; the CPU does both jobs itself
-        workers = GPU_WORKERS if dev == "cuda" else 0
+        workers = GPU_WORKERS if dev == "cuda" and not on_device else 0
     config = TrainConfig(arch=arch, init=init, steps=steps if steps or minutes else 1000, minutes=minutes,
                          crop=crop, batch_size=batch_size, lr=lr, synthetic_fraction=synthetic, seed=seed,
-                         val_every=val_every, device=dev, bf16=bf16, workers=workers, chained=chained)
+                         val_every=val_every, device=dev, bf16=bf16, workers=workers, chained=chained,
+                         device_data=device_data, max_shift=max_shift, compile=compile_model)
     meta = {"clips": [str(c) for c in clips], "base_model": init or f"{arch} (from scratch)",
             "description": f"{arch} fitted to {', '.join(Path(c).name for c in clips)}"}
     if ranks.distributed:

@@ -1,4 +1,4 @@
-"""Training losses: Charbonnier on RGB plus a census (ternary) term.
+"""Training losses: Charbonnier on RGB plus a census (ternary) term; a photometric term for learned flow.
 
 No pretrained feature networks: nothing is downloaded, and no weights from elsewhere are used.
 """
@@ -33,3 +33,17 @@ def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 7) -> torch.Te
     dist = (d / (0.1 + d)).mean(1, keepdim=True)
     border = patch // 2
     return dist[..., border:-border, border:-border].mean()
+
+
+def photometric(frame0: torch.Tensor, frame1: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
+    """How well each frame, warped along the learned two-way flows (B, 4, H, W), matches the other.
+
+    Dense, direct feedback for the motion network from the first step on, where the loss on
+    the frame at t reaches the flows only through the blend; census keeps it fair under
+    lighting changes. Occluded pixels cannot match and only add a constant floor.
+    """
+    from vfi.models.warp import backward_warp
+
+    w1 = backward_warp(frame1, flows[:, :2].float())
+    w0 = backward_warp(frame0, flows[:, 2:].float())
+    return 0.5 * (charbonnier(w1, frame0) + charbonnier(w0, frame1) + census(w1, frame0) + census(w0, frame1))

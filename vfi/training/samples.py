@@ -56,12 +56,17 @@ class ClipWindows:
     crops come from frames shrunk as the model shrinks them before estimating motion (a
     1280x720 clip is seen at 640x360), so the model learns motion at the scale it meets it.
     A `validation_only` clip gives validation windows only: a scene training never saw.
+    `decode(path, max_frames)` replaces the ffmpeg decoder (a machine without ffmpeg can use OpenCV's).
     """
 
     def __init__(self, path: str | Path, max_frames: int = 400, strides: Sequence[int] = (2, 4, 8),
-                 holdout_every: int = 0, work_side: int | None = None, validation_only: bool = False):
+                 holdout_every: int = 0, work_side: int | None = None, validation_only: bool = False,
+                 decode: Optional[Callable[[Path, int], list]] = None):
         self.path = Path(path)
-        self.frames = list(FrameReader(probe(path), max_frames=max_frames))
+        if decode is None:
+            self.frames = list(FrameReader(probe(path), max_frames=max_frames))
+        else:
+            self.frames = list(decode(self.path, max_frames))
         n = len(self.frames)
         h, w = self.frames[0].shape[:2] if n else (0, 0)
         self.shrink = working_downscale(h, w, work_side) if work_side and n else 1

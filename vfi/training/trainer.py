@@ -22,7 +22,7 @@ from vfi.models.checkpoint import load_network, read_checkpoint, save_checkpoint
 from vfi.training.batches import Batch, SampleMix, worker_batches
 from vfi.training.device_scenes import DeviceScenes, photo_bank, procedural_bank
 from vfi.training.windows import DeviceClips, WindowBatch, WindowMix
-from vfi.training.losses import census, charbonnier
+from vfi.training.losses import census, charbonnier, photometric
 from vfi.training.ranks import Ranks
 from vfi.training.samples import ClipWindows, Sample, SyntheticMotion
 
@@ -46,6 +46,8 @@ class TrainConfig:
     chained: float = 0.0  # share of pairs seeded from the pair before them, as along a video (0: all from rest)
     device_data: bool = False  # batches made on the training device (`windows`); always so for four-frame models
     max_shift: float = 0.25  # device-made synthetic motion: the largest shift per frame interval, in crops
+    compile: bool = False  # torch.compile the training forward
+    motion_weight: float = 0.25  # networks with their own flow (ode4): weight of the photometric term on it
 
     def budget_fraction(self, step: int, elapsed: float) -> float:
         """How far through the run we are, by steps or by wall time, for the LR schedule."""
@@ -97,10 +99,12 @@ class Trainer:
             self.net = build_network(config.arch)
         self.device = ranks.device(config.device)
         self.net.to(self.device)
-        self.model = self.net  # what the training step runs: the network, or its DDP wrapper
+        self.model = self.net  # what the training step runs: the network, its compiled form, or its DDP wrapper
         if ranks.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.model = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=ids)
+        if config.compile:  # after DDP, as torch advises, so its gradient hooks stay in the graph
+            self.model = torch.compile(self.model)
         self.mix = SampleMix(clips, synthetic, config.synthetic_fraction, config.crop, ARCHITECTURES[config.arch].motion_seed,
                               config.chained)
         self.window_input = ARCHITECTURES[config.arch].window
@@ -131,8 +135,6 @@ class Trainer:
         self.step, self.elapsed, self.best = state["step"], state["elapsed"], state["best"]
         self.history = list(state["history"])
         self.rng = np.random.default_rng([self.sample_seed, self.step])
-        if self.windows is not None:
-            self.generator.manual_seed(self.sample_seed * 1_000_003 + self.step)
         self._batches = None
         torch.manual_seed(self.config.seed + self.step)
 
@@ -158,7 +160,9 @@ class Trainer:
     def next_batch(self) -> Batch | WindowBatch:
         c = self.config
         if self.windows is not None:
-            return self.windows.batch(self.rng, self.generator, c.batch_size)
+            # each step's batch from its own seeds: a resumed run draws exactly what an unbroken one would
+            self.generator.manual_seed(self.sample_seed * 1_000_003 + self.step)
+            return self.windows.batch(np.random.default_rng([self.sample_seed, self.step]), self.generator, c.batch_size)
         if not c.workers:
             return self.mix.batch(self.rng, c.batch_size)
         if self._batches is None:
@@ -168,7 +172,8 @@ class Trainer:
     def forward(self, samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_batch(self.mix.collate(samples))
 
-    def forward_batch(self, batch: Batch | WindowBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_batch(self, batch: Batch | WindowBatch, with_flows: bool = False):
+        """(prediction at t, target); with `with_flows` (four-frame models) also the pair's flows."""
         dev = self.device
         to = lambda x: None if x is None else x.to(dev, non_blocking=True)
         autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=self.config.bf16)
@@ -176,9 +181,13 @@ class Trainer:
         extra = {}
         if isinstance(batch, WindowBatch) and self.window_input:
             extra = dict(before=batch.before, after=batch.after, has_before=batch.has_before, has_after=batch.has_after)
+            if with_flows:
+                extra["with_flows"] = True
         with autocast:
-            pred = self.model(to(batch.frame0), to(batch.frame1), to(seed), to(batch.times), **extra)[:, 0]
-        return pred.float(), to(batch.target)
+            out = self.model(to(batch.frame0), to(batch.frame1), to(seed), to(batch.times), **extra)
+        if "with_flows" in extra:
+            return out[0][:, 0].float(), to(batch.target), out[1]
+        return out[:, 0].float(), to(batch.target)
 
     # -- loop --------------------------------------------------------------------------
     def interpolator(self):
@@ -204,8 +213,11 @@ class Trainer:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)  # for the data share only: the log says where the time goes
         drawn = time.perf_counter()
-        pred, target = self.forward_batch(batch)
+        motion = self.window_input and c.motion_weight > 0
+        pred, target, *flows = self.forward_batch(batch, with_flows=motion)
         loss = charbonnier(pred, target) + c.census_weight * census(pred, target)
+        if motion:
+            loss = loss + c.motion_weight * photometric(batch.frame0, batch.frame1, flows[0])
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
