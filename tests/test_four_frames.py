@@ -13,6 +13,7 @@ from vfi.core.interface import Capabilities, Interpolator, Neighbours
 from vfi.models.adapter import ModelInterpolator
 from vfi.models.architectures import build_network
 from vfi.models.motion_path import MotionPath
+from vfi.models.warp import backward_warp
 from vfi.motion.prior import intermediate_flows, path_flows, quadratic_paths
 from vfi.training.device_scenes import DeviceScenes, procedural_bank
 from vfi.training.synthetic import random_texture
@@ -150,19 +151,21 @@ def test_device_scenes_are_exact_and_a_still_scene_stays_still():
     g = torch.Generator().manual_seed(0)
     scenes = DeviceScenes(procedural_bank(4, 128, g, "cpu"), blur_share=0.0)
     t = torch.tensor([0.0, 1.0, 0.5, 0.25])
-    out = scenes.render(g, 4, 48, t)
-    assert out.shape == (4, 5, 3, 48, 48)
+    out, flows = scenes.render(g, 4, 48, t)
+    assert out.shape == (4, 5, 3, 48, 48) and flows.shape == (4, 4, 48, 48)
     assert torch.equal(out[0, 4], out[0, 1]) and torch.equal(out[1, 4], out[1, 2])  # the target at t is the frame at t
     assert (out[2, 1] - out[2, 2]).abs().mean() > 0.01  # scenes move
-    still = DeviceScenes(procedural_bank(2, 128, g, "cpu"), blur_share=0.0, still_share=1.0).render(g, 2, 48, t[:2])
+    still, still_flows = DeviceScenes(procedural_bank(2, 128, g, "cpu"), blur_share=0.0, still_share=1.0).render(
+        g, 2, 48, t[:2])
     assert torch.equal(still[:, 0], still[:, 3]) and torch.equal(still[:, 1], still[:, 4])
+    assert still_flows.abs().max() < 1e-4
 
 
 def test_time_reversal_on_the_device_reverses_the_window_and_its_flags():
     frames = torch.arange(5.0).view(1, 5, 1, 1, 1).expand(64, 5, 3, 2, 2).clone() / 10
     hb = torch.ones(64, dtype=torch.bool)
     ha = torch.zeros(64, dtype=torch.bool)
-    out, t, hb2, ha2 = augment_windows(frames, torch.full((64,), 0.25), hb, ha, torch.Generator().manual_seed(0))
+    out, t, hb2, ha2, _ = augment_windows(frames, torch.full((64,), 0.25), hb, ha, torch.Generator().manual_seed(0))
     order = (out.mean((2, 3, 4)) - out.mean((2, 3, 4))[:, 4:5])  # colour shifts move all five frames alike
     reversed_ = t == 0.75
     assert 0 < int(reversed_.sum()) < 64
@@ -178,3 +181,16 @@ def test_window_batches_come_from_the_device_with_marked_gaps():
     gone = ~batch.has_before
     assert 0 < int(gone.sum()) < 16
     assert torch.equal(batch.before[gone], batch.frame0[gone])  # a dropped frame is the pair's own, as at a clip's end
+
+
+def test_the_exact_flows_of_synthetic_scenes_survive_the_augmentation():
+    """Frame 1 warped along the flow 0 -> 1 lands on frame 0 (and back), after flips, transposes and reversal."""
+    g = torch.Generator().manual_seed(0)
+    mix = WindowMix(None, DeviceScenes(procedural_bank(4, 128, g, "cpu"), blur_share=0.0), 1.0, 64)
+    batch = mix.batch(np.random.default_rng(0), g, 16)
+    assert bool(batch.has_flows.all())
+    still_error = (batch.frame1 - batch.frame0).abs().mean()
+    for source, flow, target in ((batch.frame1, batch.flows[:, :2], batch.frame0),
+                                 (batch.frame0, batch.flows[:, 2:], batch.frame1)):
+        assert (backward_warp(source, flow) - target).abs().mean() < 0.4 * still_error  # what is left: occlusions
+        assert (backward_warp(source, -flow) - target).abs().mean() > 0.8 * still_error  # a sign error would show

@@ -61,6 +61,8 @@ class ModelInterpolator(Interpolator):
     def to(self, device) -> "ModelInterpolator":
         self._device = torch.device(device)
         self.net.to(self._device)
+        if self._device.type == "cuda":  # cuDNN's fast convolutions on tensor cores want NHWC
+            self.net.to(memory_format=torch.channels_last)
         return self
 
     def _autocast(self):

@@ -6,6 +6,7 @@ them, occluding one another: discs, blobs and thin bars. Every frame is an affin
 its layers (`grid_sample`), so the frames at -1, 0, 1, 2 and at the target t are all exact;
 a share of batches is rendered with motion blur (each frame the mean over an open shutter).
 Displacements reach a quarter of the crop per frame interval, where interpolators fail.
+The exact flows between frames 0 and 1 come along, to teach a motion network directly.
 Everything stays on the device: no CPU worker, no copy per sample.
 """
 
@@ -48,7 +49,7 @@ def _rotation(angle: torch.Tensor) -> torch.Tensor:
 
 
 class DeviceScenes:
-    """Random scenes, batch at a time: `render(batch, crop, times)` -> (B, 5, 3, crop, crop) floats in [0, 1]."""
+    """Random scenes, batch at a time: `render(g, batch, crop, t)` -> frames (B, 5, 3, crop, crop) in [0, 1] and flows."""
 
     def __init__(self, textures: torch.Tensor, max_shift: float = 0.25, sprites: int = 3, blur_share: float = 0.2,
                  still_share: float = 0.03):
@@ -93,7 +94,14 @@ class DeviceScenes:
         grid = src.view(b * n, crop, crop, 2)
         tex = texture[:, None].expand(-1, n, -1, -1, -1).flatten(0, 1)
         colour = F.grid_sample(tex, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-        return colour.view(b, n, 3, crop, crop), local.view(b, n, crop, crop, 2)
+        # where each layer pixel of frame 0 is in frame 1, and back: the exact flows, in pixels
+        back = lambda k, pts: pos[:, k, None] + scale[:, k, None, None] * torch.einsum(
+            "bij,bpj->bpi", _rotation(angle[:, k]), pts)
+        to_pixels = (crop - 1) / 2
+        f01 = (back(2, local[:, 1]) - u[0, 0]) * to_pixels
+        f10 = (back(1, local[:, 2]) - u[0, 0]) * to_pixels
+        flows = torch.cat([f01, f10], -1).view(b, crop, crop, 4).permute(0, 3, 1, 2)
+        return colour.view(b, n, 3, crop, crop), local.view(b, n, crop, crop, 2), flows
 
     def _textures(self, g, b: int) -> torch.Tensor:
         index = torch.randint(len(self.textures), (b,), generator=g, device=self.device)
@@ -105,7 +113,7 @@ class DeviceScenes:
         v, a, spin, spin_acc, zoom = self._paths(g, b, speed_scale)
         zoom0 = self._uniform(g, b, lo=0.4, hi=1.0) * crop / 128  # how much of the photo the crop shows
         centre = self._uniform(g, b, 2, lo=-0.3, hi=0.3)
-        frames, _ = self._layer(self._textures(g, b), centre, zoom0, v, a, spin * speed_scale,
+        frames, _, flows = self._layer(self._textures(g, b), centre, zoom0, v, a, spin * speed_scale,
                                 spin_acc * speed_scale, zoom * speed_scale, torch.zeros(b, 2, device=self.device),
                                 times, crop)
         for _ in range(self.sprites):
@@ -115,7 +123,7 @@ class DeviceScenes:
             radius = self._uniform(g, b, lo=0.15, hi=0.6)
             thin = (self._uniform(g, b) < 0.25).float()  # bars: thin structures
             aspect = thin * self._uniform(g, b, lo=0.03, hi=0.12) + (1 - thin) * self._uniform(g, b, lo=0.5, hi=1.0)
-            colour, local = self._layer(self._textures(g, b), self._uniform(g, b, 2, lo=-0.5, hi=0.5),
+            colour, local, layer_flows = self._layer(self._textures(g, b), self._uniform(g, b, 2, lo=-0.5, hi=0.5),
                                         self._uniform(g, b, lo=0.3, hi=1.0), sv, sa, sspin, sspin_acc, szoom,
                                         p0, times, crop)
             r = (local[..., 0] / radius[:, None, None, None]) ** 2 \
@@ -123,18 +131,23 @@ class DeviceScenes:
             edge = 2.0 / (crop * radius[:, None, None, None] * aspect[:, None, None, None])  # about a pixel, antialiased
             alpha = ((1 - r.sqrt()) / edge.clamp(min=1e-3)).clamp(0, 1) * present[:, None, None, None]
             frames = frames + alpha[:, :, None] * (colour - frames)
-        return frames
+            seen = torch.cat([alpha[:, 1:2].expand(-1, 2, -1, -1), alpha[:, 2:3].expand(-1, 2, -1, -1)], 1)
+            flows = flows + seen * (layer_flows - flows)  # the flow of what is on top, antialiased edges mixed
+        return frames, flows
 
-    def render(self, g: torch.Generator, batch: int, crop: int, t: torch.Tensor) -> torch.Tensor:
-        """Frames at -1, 0, 1, 2 and at each scene's t (B,): (B, 5, 3, crop, crop) float32."""
+    def render(self, g: torch.Generator, batch: int, crop: int, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frames at -1, 0, 1, 2 and at each scene's t (B,): (B, 5, 3, crop, crop) float32, and the
+        exact flows 0 -> 1 and 1 -> 0 of what is seen in frames 0 and 1: (B, 4, crop, crop), in pixels."""
         times = torch.cat([torch.tensor(WINDOW_TIMES, device=self.device).expand(batch, -1), t[:, None]], 1)
         if float(self._uniform(g, 1)) >= self.blur_share:
             return self._scene(g, batch, crop, times)
-        # motion blur: the same scene (same random draws) seen over an open shutter
+        # motion blur: the same scene (same random draws) seen over an open shutter; the flows are the shutter's middle
         state = g.get_state()
         shutter = float(self._uniform(g, 1, lo=0.2, hi=0.6))
         frames = []
         for k in (-0.5, 0.0, 0.5):
             g.set_state(state)
-            frames.append(self._scene(g, batch, crop, times + k * shutter))
-        return torch.stack(frames).mean(0)
+            seen, flows = self._scene(g, batch, crop, times + k * shutter)
+            frames.append(seen)
+            middle = flows if k == 0.0 else middle
+        return torch.stack(frames).mean(0), middle

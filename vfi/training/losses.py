@@ -47,3 +47,10 @@ def photometric(frame0: torch.Tensor, frame1: torch.Tensor, flows: torch.Tensor)
     w1 = backward_warp(frame1, flows[:, :2].float())
     w0 = backward_warp(frame0, flows[:, 2:].float())
     return 0.5 * (charbonnier(w1, frame0) + charbonnier(w0, frame1) + census(w1, frame0) + census(w0, frame1))
+
+
+def flow_error(flows: torch.Tensor, truth: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Mean end-point error (pixels) of the learned flows on the rows whose exact flows are known."""
+    epe = ((flows.float() - truth) ** 2).view(len(flows), 2, 2, *flows.shape[-2:]).sum(2).add(1e-6).sqrt()
+    weight = known.float().view(-1, 1, 1, 1)
+    return (epe * weight).sum() / (weight.sum() * epe[0].numel()).clamp(min=1.0)

@@ -22,7 +22,7 @@ from vfi.models.checkpoint import load_network, read_checkpoint, save_checkpoint
 from vfi.training.batches import Batch, SampleMix, worker_batches
 from vfi.training.device_scenes import DeviceScenes, photo_bank, procedural_bank
 from vfi.training.windows import DeviceClips, WindowBatch, WindowMix
-from vfi.training.losses import census, charbonnier, photometric
+from vfi.training.losses import census, charbonnier, flow_error, photometric
 from vfi.training.ranks import Ranks
 from vfi.training.samples import ClipWindows, Sample, SyntheticMotion
 
@@ -48,6 +48,7 @@ class TrainConfig:
     max_shift: float = 0.25  # device-made synthetic motion: the largest shift per frame interval, in crops
     compile: bool = False  # torch.compile the training forward
     motion_weight: float = 0.25  # networks with their own flow (ode4): weight of the photometric term on it
+    flow_weight: float = 0.01  # and of the error (per pixel) against the exact flows of synthetic scenes
 
     def budget_fraction(self, step: int, elapsed: float) -> float:
         """How far through the run we are, by steps or by wall time, for the LR schedule."""
@@ -99,6 +100,8 @@ class Trainer:
             self.net = build_network(config.arch)
         self.device = ranks.device(config.device)
         self.net.to(self.device)
+        if self.device.type == "cuda":  # NHWC: cuDNN's tensor-core convolutions
+            self.net.to(memory_format=torch.channels_last)
         self.model = self.net  # what the training step runs: the network, its compiled form, or its DDP wrapper
         if ranks.distributed:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -218,6 +221,8 @@ class Trainer:
         loss = charbonnier(pred, target) + c.census_weight * census(pred, target)
         if motion:
             loss = loss + c.motion_weight * photometric(batch.frame0, batch.frame1, flows[0])
+            if batch.flows is not None and c.flow_weight > 0:
+                loss = loss + c.flow_weight * flow_error(flows[0], batch.flows, batch.has_flows)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)

@@ -31,13 +31,17 @@ class WindowBatch:
     times: torch.Tensor  # (B, 1)
     has_before: torch.Tensor  # (B,) bool
     has_after: torch.Tensor
+    flows: Optional[torch.Tensor] = None  # (B, 4, H, W): the exact flows 0 -> 1 and 1 -> 0 where known, in pixels
+    has_flows: Optional[torch.Tensor] = None  # (B,) bool: synthetic rows know them, clip rows do not
 
     @staticmethod
-    def of(frames: torch.Tensor, t: torch.Tensor, has_before: torch.Tensor, has_after: torch.Tensor) -> "WindowBatch":
+    def of(frames: torch.Tensor, t: torch.Tensor, has_before: torch.Tensor, has_after: torch.Tensor,
+           flows: Optional[torch.Tensor] = None, has_flows: Optional[torch.Tensor] = None) -> "WindowBatch":
         """From (B, 5, 3, H, W) frames ordered before, frame0, frame1, after, target."""
         before = torch.where(has_before[:, None, None, None], frames[:, 0], frames[:, 1])
         after = torch.where(has_after[:, None, None, None], frames[:, 3], frames[:, 2])
-        return WindowBatch(before, frames[:, 1], frames[:, 2], after, frames[:, 4], t[:, None], has_before, has_after)
+        return WindowBatch(before, frames[:, 1], frames[:, 2], after, frames[:, 4], t[:, None], has_before, has_after,
+                           flows, has_flows)
 
 
 class DeviceClips:
@@ -85,24 +89,39 @@ class DeviceClips:
         return torch.stack(out), torch.tensor(ts, device=self.device), flags(hb), flags(ha)
 
 
-def augment_windows(frames: torch.Tensor, t: torch.Tensor, hb: torch.Tensor, ha: torch.Tensor, g: torch.Generator):
-    """Per-window flips, transposes, time reversal and colour shifts; motion statistics are symmetric under them."""
+def augment_windows(frames: torch.Tensor, t: torch.Tensor, hb: torch.Tensor, ha: torch.Tensor, g: torch.Generator,
+                    flows: Optional[torch.Tensor] = None):
+    """Per-window flips, transposes, time reversal and colour shifts; motion statistics are symmetric under them.
+
+    `flows` (B, 4, H, W), the pair's flows 0 -> 1 and 1 -> 0, are carried through the same moves.
+    Returns frames, t, has_before, has_after and the flows (or None)."""
     b = frames.shape[0]
     dev = frames.device
     coin = lambda: (torch.rand(b, generator=g, device=dev) < 0.5)
     pick = lambda mask, a, b_: torch.where(mask.view(-1, *[1] * (a.ndim - 1)), a, b_)
-    frames = pick(coin(), frames.flip(-1), frames)
-    frames = pick(coin(), frames.flip(-2), frames)
+    if flows is None:
+        flows = torch.zeros(b, 4, *frames.shape[-2:], device=dev)
+        known = False
+    else:
+        known = True
+    x_sign = torch.tensor([-1.0, 1, -1, 1], device=dev).view(1, 4, 1, 1)
+    flip = coin()
+    frames, flows = pick(flip, frames.flip(-1), frames), pick(flip, flows.flip(-1) * x_sign, flows)
+    flip = coin()
+    frames, flows = pick(flip, frames.flip(-2), frames), pick(flip, flows.flip(-2) * -x_sign, flows)
     if frames.shape[-1] == frames.shape[-2]:
-        frames = pick(coin(), frames.transpose(-1, -2), frames)
+        swap = coin()
+        frames = pick(swap, frames.transpose(-1, -2), frames)
+        flows = pick(swap, flows.transpose(-1, -2)[:, [1, 0, 3, 2]], flows)
     reverse = coin()
     frames = pick(reverse, frames[:, [3, 2, 1, 0, 4]], frames)
+    flows = pick(reverse, flows[:, [2, 3, 0, 1]], flows)
     t = torch.where(reverse, 1 - t, t)
     hb, ha = torch.where(reverse, ha, hb), torch.where(reverse, hb, ha)
     frames = frames[:, :, torch.randperm(3, generator=g, device=dev)]
     gain = 1 + 0.1 * torch.randn(b, 1, 3, 1, 1, generator=g, device=dev)
     offset = 0.04 * torch.randn(b, 1, 1, 1, 1, generator=g, device=dev)
-    return (frames * gain + offset).clamp_(0, 1), t, hb, ha
+    return (frames * gain + offset).clamp_(0, 1), t, hb, ha, (flows if known else None)
 
 
 class WindowMix:
@@ -119,14 +138,16 @@ class WindowMix:
         n_synth = 0 if self.scenes is None else int(rng.binomial(size, self.synthetic_fraction))
         parts = []
         if size - n_synth:
-            parts.append(self.clips.sample(rng, size - n_synth, self.crop))
+            frames, t, hb, ha = self.clips.sample(rng, size - n_synth, self.crop)
+            unknown = torch.zeros(size - n_synth, dtype=torch.bool, device=frames.device)
+            parts.append((frames, t, hb, ha, torch.zeros(len(t), 4, *frames.shape[-2:], device=frames.device), unknown))
         if n_synth:
             dev = self.scenes.device
             t = 0.05 + 0.9 * torch.rand(n_synth, generator=g, device=dev)
-            frames = self.scenes.render(g, n_synth, self.crop, t)
+            frames, flows = self.scenes.render(g, n_synth, self.crop, t)
             full = torch.ones(n_synth, dtype=torch.bool, device=dev)
-            parts.append((frames, t, full, full.clone()))
-        frames, t, hb, ha = (torch.cat(x) for x in zip(*parts))
-        frames, t, hb, ha = augment_windows(frames, t, hb, ha, g)
+            parts.append((frames, t, full, full.clone(), flows, full.clone()))
+        frames, t, hb, ha, flows, known = (torch.cat(x) for x in zip(*parts))
+        frames, t, hb, ha, flows = augment_windows(frames, t, hb, ha, g, flows)
         keep = lambda: torch.rand(size, generator=g, device=frames.device) >= self.drop_outer
-        return WindowBatch.of(frames, t, hb & keep(), ha & keep())
+        return WindowBatch.of(frames, t, hb & keep(), ha & keep(), flows, known)
