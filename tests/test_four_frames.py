@@ -194,3 +194,15 @@ def test_the_exact_flows_of_synthetic_scenes_survive_the_augmentation():
                                  (batch.frame0, batch.flows[:, 2:], batch.frame1)):
         assert (backward_warp(source, flow) - target).abs().mean() < 0.4 * still_error  # what is left: occlusions
         assert (backward_warp(source, -flow) - target).abs().mean() > 0.8 * still_error  # a sign error would show
+
+
+def test_motion_blur_averages_the_shutter_and_keeps_the_middle_flows():
+    g = torch.Generator().manual_seed(3)
+    bank = procedural_bank(2, 128, g, "cpu")
+    t = torch.tensor([0.5, 0.5])
+    sharp, sharp_flows = DeviceScenes(bank, blur_share=0.0).render(torch.Generator().manual_seed(7), 2, 48, t)
+    blurred, blurred_flows = DeviceScenes(bank, blur_share=1.0).render(torch.Generator().manual_seed(7), 2, 48, t)
+    assert blurred.shape == sharp.shape and blurred_flows.shape == sharp_flows.shape
+    # blur smooths: less energy in the differences between neighbouring pixels
+    detail = lambda x: (x[..., 1:] - x[..., :-1]).abs().mean()
+    assert detail(blurred) < detail(sharp)

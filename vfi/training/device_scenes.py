@@ -144,10 +144,10 @@ class DeviceScenes:
         # motion blur: the same scene (same random draws) seen over an open shutter; the flows are the shutter's middle
         state = g.get_state()
         shutter = float(self._uniform(g, 1, lo=0.2, hi=0.6))
-        frames = []
+        frames, flows = [], []
         for k in (-0.5, 0.0, 0.5):
             g.set_state(state)
-            seen, flows = self._scene(g, batch, crop, times + k * shutter)
+            seen, flow = self._scene(g, batch, crop, times + k * shutter)
             frames.append(seen)
-            middle = flows if k == 0.0 else middle
-        return torch.stack(frames).mean(0), middle
+            flows.append(flow)
+        return torch.stack(frames).mean(0), flows[1]
