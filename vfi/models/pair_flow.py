@@ -26,8 +26,11 @@ class FlowLevel(nn.Module):
         self.head = nn.Sequential(conv(3 * 4 + 4, width // 2, stride=2), conv(width // 2, width, stride=2))
         self.body = nn.Sequential(*[conv(width, width) for _ in range(depth)])
         self.tail = nn.ConvTranspose2d(width, 4, 4, 2, 1)
-        nn.init.zeros_(self.tail.weight)
-        nn.init.zeros_(self.tail.bias)
+        # small, not zero: a zero output layer passes no gradient back to the layers that must
+        # learn to match the frames, and symmetric motion gives its bias none either
+        with torch.no_grad():
+            self.tail.weight.mul_(0.1)
+            self.tail.bias.zero_()
 
     def forward(self, a: torch.Tensor, b: torch.Tensor, flows: torch.Tensor, scale: int) -> torch.Tensor:
         h, w = a.shape[-2:]
