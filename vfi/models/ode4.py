@@ -34,6 +34,7 @@ class ODE4Config:
     flow_widths: tuple = (128, 96, 64, 48)
     flow_scales: tuple = (8, 4, 2, 1)
     flow_depth: int = 4
+    cost_radius: int = 3  # each flow level's cost volume reaches this many cells (of 4 level pixels) each way
     side_levels: int = 3  # levels run for the flows to the outer frames (their broad shape is enough)
     hidden: int = 8
     path_width: int = 32
@@ -59,7 +60,7 @@ class ODE4Net(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.flow = PairFlow(tuple(c.flow_widths), tuple(c.flow_scales), c.flow_depth)
+        self.flow = PairFlow(tuple(c.flow_widths), tuple(c.flow_scales), c.flow_depth, c.cost_radius)
         self.path = MotionPath(c.hidden, c.path_width, c.steps, c.method, learned=c.motion == "ode")
         self.fusion = WarpFusion(c.fuse_width)
 
