@@ -73,7 +73,7 @@ def random_ode4():
     torch.manual_seed(0)
     net = build_network("ode4")
     for p in net.parameters():
-        torch.nn.init.normal_(p, std=0.05)
+        torch.nn.init.normal_(p, std=0.02)
     return ModelInterpolator(net, "ode4", "random ode4")
 
 
