@@ -70,10 +70,6 @@ register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, O
          _pretrained("ode", "ode"), learned=True)
 register("ode-linear", "the ode network with linear motion in place of the ODE trajectory (ablation)",
          _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True)
-register("ode4", "four-frame continuous-time ODE interpolator (learned motion, no DIS; frames i-1..i+2, ODE path)",
-         _pretrained("ode4", "ode4"), learned=True)
-register("ode4-linear", "the ode4 network with two frames and straight-line motion (ablation: what four frames and the ODE buy)",
-         _pretrained("ode4", "ode4-linear", {"motion": "linear"}), learned=True)
 register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
          _pretrained("unet", "unet"), learned=True)
 
