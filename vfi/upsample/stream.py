@@ -97,10 +97,11 @@ def _emit_batch(pairs: list[_Pair], interpolator: Interpolator, stats: StreamSta
         times = np.array([[float(t) for t in p.times if t != 0] for p in group], dtype=np.float32)
         start = time.perf_counter()
         frames0, frames1 = np.stack([p.frame0 for p in group]), np.stack([p.frame1 for p in group])
-        outer = None
         if interpolator.capabilities.window:
             outer = Neighbours.of(frames0, frames1, [p.before for p in group], [p.after for p in group])
-        out = interpolator.interpolate(frames0, frames1, times, outer)
+            out = interpolator.interpolate(frames0, frames1, times, outer)
+        else:
+            out = interpolator.interpolate(frames0, frames1, times)
         stats.model_seconds += time.perf_counter() - start
         stats.interpolated += out.shape[0] * out.shape[1]
         for p, frames in zip(group, out):
