@@ -62,9 +62,6 @@ class Neighbours:
         """The same neighbours with both frame batches passed through `fn` (padding, channels, depth)."""
         return Neighbours(fn(self.before), fn(self.after), self.has_before, self.has_after)
 
-    def rows(self, index) -> "Neighbours":
-        return Neighbours(self.before[index], self.after[index], self.has_before[index], self.has_after[index])
-
 
 def normalize_times(times: Times, batch: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Accept a shared list of times or a per-sample (B, T) array; return (B, T) float32."""

@@ -130,14 +130,14 @@ class ModelInterpolator(Interpolator):
         work = (H // ds, W // ds)
         # the working-scale copies are made in uint8 with OpenCV (area filter): much cheaper than in float
         shrink = lambda f: f if ds == 1 else cv2.resize(f, work[::-1], interpolation=cv2.INTER_AREA)
-        small0 = np.stack([shrink(rgb8(f)) for f in full0])
-        small1 = np.stack([shrink(rgb8(f)) for f in full1])
+        working = lambda padded: np.stack([shrink(rgb8(f)) for f in padded])
+        small0, small1 = working(full0), working(full1)
         to_float = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)
         w0, w1 = to_float(small0), to_float(small1)
         seed = batch_seed(small0, small1, work, self.motion) if self.arch.motion_seed else None
         extra = {}
         if neighbours is not None:
-            small = lambda frames: to_float(np.stack([shrink(rgb8(pad(f))) for f in frames]))
+            small = lambda frames: to_float(working([pad(f) for f in frames]))
             extra = dict(before=small(neighbours.before), after=small(neighbours.after),
                          has_before=torch.from_numpy(neighbours.has_before),
                          has_after=torch.from_numpy(neighbours.has_after))

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from vfi.models.blocks import conv, upsample2
-from vfi.models.ode import fb_occlusion, repeat_per_time
+from vfi.models.ode import fb_occlusion, repeat_per_time, with_occlusion_prior
 from vfi.models.warp import backward_warp, resize, resize_flow
 
 
@@ -41,5 +41,4 @@ class WarpFusion(nn.Module):
                        (w0 - w1).abs().mean(1, keepdim=True)], 1)
         x1 = self.inp(x)
         y = self.out(self.up(torch.cat([x1, upsample2(self.down(x1), x1.shape[-2:])], 1)))
-        prior = torch.log(1.0 - new_in_1 + 1e-3) - torch.log(1.0 - gone_in_1 + 1e-3)
-        return torch.cat([y[:, :1] + prior.to(y.dtype), y[:, 1:]], 1)
+        return with_occlusion_prior(y, gone_in_1, new_in_1)

@@ -69,7 +69,7 @@ class MotionPath(nn.Module):
 
         f0p: flow 0 -> -1 (to the frame before), f12: flow 1 -> 2; has_before/has_after: (B,) bool.
         """
-        b, n = times.shape
+        b = times.shape[0]
         h, w = f01.shape[-2:]
         hb = has_before.view(b, 1, 1, 1).to(f01.dtype)
         ha = has_after.view(b, 1, 1, 1).to(f01.dtype)
@@ -83,9 +83,8 @@ class MotionPath(nn.Module):
         gate = torch.sigmoid(self.gate(ctx)).to(f01.dtype)  # (B, 2, h, w): trust in each frame's acceleration
         tt = times[:, :, None, None, None].to(f01.dtype)
         rep = lambda x: x.unsqueeze(1)
-        g0 = F.interpolate(gate[:, :1], size=(h, w), mode="bilinear", align_corners=False)
-        g1 = F.interpolate(gate[:, 1:], size=(h, w), mode="bilinear", align_corners=False)
-        d0, d1 = quadratic_paths(rep(f01), rep(f10), rep(g0 * a0), rep(g1 * a1), tt)
+        g = F.interpolate(gate, size=(h, w), mode="bilinear", align_corners=False)
+        d0, d1 = quadratic_paths(rep(f01), rep(f10), rep(g[:, :1] * a0), rep(g[:, 1:] * a1), tt)
         if not self.learned:
             return d0, d1
         return self._add_deviation(d0, d1, ctx, gate, s(f01), s(f10), s(a0), s(a1), times)

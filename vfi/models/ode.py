@@ -163,9 +163,7 @@ class ODEInterpolatorNet(nn.Module):
         x1 = self.fuse_in(x)
         x2 = self.fuse_down(x1)
         y = self.fuse_out(self.fuse_up(torch.cat([x1, upsample2(x2, x1.shape[-2:])], 1)))
-        prior = torch.log(1.0 - new_in_1 + 1e-3) - torch.log(1.0 - gone_in_1 + 1e-3)
-        y = torch.cat([y[:, :1] + prior.to(y.dtype), y[:, 1:]], 1)
-        return ft0, ft1, y
+        return ft0, ft1, with_occlusion_prior(y, gone_in_1, new_in_1)
 
     def forward(self, frame0: torch.Tensor, frame1: torch.Tensor, seed: torch.Tensor, times: torch.Tensor,
                 full0: torch.Tensor | None = None, full1: torch.Tensor | None = None) -> torch.Tensor:
@@ -184,6 +182,13 @@ def fb_occlusion(f01: torch.Tensor, f10: torch.Tensor) -> torch.Tensor:
     err = ((f01 + back) ** 2).sum(1, keepdim=True)
     mag = (f01 ** 2).sum(1, keepdim=True) + (back ** 2).sum(1, keepdim=True)
     return occlusion_from_disagreement(err, mag)
+
+
+def with_occlusion_prior(y: torch.Tensor, gone_in_1: torch.Tensor, new_in_1: torch.Tensor) -> torch.Tensor:
+    """Fusion logits with the occlusion rule added to the mask channel: where frame 0's pixels are
+    hidden in frame 1 trust frame 1's warp, where frame 1's are new trust frame 0's, as `flow` does."""
+    prior = torch.log(1.0 - new_in_1 + 1e-3) - torch.log(1.0 - gone_in_1 + 1e-3)
+    return torch.cat([y[:, :1] + prior.to(y.dtype), y[:, 1:]], 1)
 
 
 def repeat_per_time(x: torch.Tensor, n: int) -> torch.Tensor:

@@ -77,11 +77,12 @@ class ODE4Net(nn.Module):
             f0p, f12 = side[:b, :2], side[b:, :2]
         return f0p, f12
 
-    def plan(self, frame0, frame1, seed, times, before=None, after=None, has_before=None, has_after=None,
-             keep_flows: bool = False):
-        """Backward flows F_t0, F_t1 (B*T, 2, H, W) and fusion logits (B*T, 4, H/2, W/2), at the working size.
+    def plan(self, frame0, frame1, seed, times, before=None, after=None, has_before=None, has_after=None):
+        """Backward flows F_t0, F_t1 (B*T, 2, H, W) and fusion logits (B*T, 4, H/2, W/2), at the working size."""
+        return self._plan(frame0, frame1, times, before, after, has_before, has_after)[:3]
 
-        `keep_flows`: also keep the pair's flows F01, F10 in `self.pair_flows`, for training's photometric term."""
+    def _plan(self, frame0, frame1, times, before, after, has_before, has_after):
+        """`plan`'s three results and the pair's flows F01, F10 (B, 4, H, W), which training also scores."""
         b = frame0.shape[0]
         missing = torch.zeros(b, dtype=torch.bool, device=frame0.device)
         if self.config.motion == "linear" or before is None:
@@ -89,7 +90,6 @@ class ODE4Net(nn.Module):
         has_before = missing if has_before is None else has_before.bool()
         has_after = missing if has_after is None else has_after.bool()
         flows = self.flow(frame0, frame1)
-        self.pair_flows = flows if keep_flows else None
         f01, f10 = flows[:, :2], flows[:, 2:]
         f0p, f12 = self.outer_flows(frame0, frame1, f01, f10, before, after, has_before, has_after)
         d0, d1 = self.path(frame0, frame1, f01, f10, f0p, f12, has_before, has_after, times)
@@ -99,14 +99,11 @@ class ODE4Net(nn.Module):
         gate = repeat_per_time(gate.to(ft0.dtype), times.shape[1])
         ft0, ft1 = ft0.flatten(0, 1) * gate, ft1.flatten(0, 1) * gate
         y = self.fusion(frame0, frame1, f01, f10, ft0, ft1, times)
-        return ft0, ft1, torch.cat([y[:, :1], y[:, 1:] * resize(gate, y.shape[-2:]).to(y.dtype)], 1)
+        return ft0, ft1, torch.cat([y[:, :1], y[:, 1:] * resize(gate, y.shape[-2:]).to(y.dtype)], 1), flows
 
     def forward(self, frame0, frame1, seed, times, full0=None, full1=None, before=None, after=None,
                 has_before=None, has_after=None, with_flows: bool = False):
         """`with_flows`: return (frames, the pair's flows F01 and F10 (B, 4, H, W)), for training."""
-        ft0, ft1, y = self.plan(frame0, frame1, seed, times, before, after, has_before, has_after, with_flows)
+        ft0, ft1, y, flows = self._plan(frame0, frame1, times, before, after, has_before, has_after)
         out = compose(frame0 if full0 is None else full0, frame1 if full1 is None else full1, ft0, ft1, y, times)
-        if with_flows:
-            flows, self.pair_flows = self.pair_flows, None
-            return out, flows
-        return out
+        return (out, flows) if with_flows else out
