@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vfi.training.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
-from vfi.io.probe import ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe
 
 here = Path(__file__).parent
 silent = here / "sample_silent.mp4"

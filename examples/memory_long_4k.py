@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vfi.io.probe import ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seconds", type=float, default=120, help="length of the long clip")

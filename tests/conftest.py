@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from vfi.cli import app
 from vfi.training.synthetic import make_scene
 from vfi.io.encode import EncodeSettings, write_video
-from vfi.io.probe import ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe
 
 LOSSLESS = EncodeSettings(codec="libx264", lossless=True, preset="ultrafast")
 _runner = CliRunner()

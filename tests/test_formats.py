@@ -15,7 +15,8 @@ from vfi.core.metrics import psnr
 from vfi.training.synthetic import make_scene
 from vfi.core.tiles import Tiled, tile_starts, tile_weights
 from vfi.io.decode import FrameReader, read_frames
-from vfi.io.probe import ffmpeg_exe, probe
+from vfi.io.ffmpeg import ffmpeg_exe
+from vfi.io.probe import probe
 
 
 

@@ -93,7 +93,7 @@ def test_an_unreachable_cluster_is_one_line_and_no_output(clip, tmp_path):
 def test_an_input_the_workers_cannot_see_is_named(clip, tmp_path):
     from vfi.upsample.cluster import PartTask, render_part
 
-    task = PartTask(str(tmp_path / "elsewhere.mkv"), (), 0, False, "flow", "cpu", None, None, 48, 48, 4, 0.5, False,
+    task = PartTask(str(tmp_path / "elsewhere.mkv"), (), 0, "auto", False, "flow", "cpu", None, None, 48, 48, 4, 0.5, False,
                     LOSSLESS, (), PART, 0, str(tmp_path / "part.nut"))
     with pytest.raises(VideoError, match="not readable on the Ray worker"):
         render_part(task)

@@ -15,7 +15,8 @@ from vfi.upsample import segments
 from vfi.core.metrics import psnr
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
-from vfi.io.probe import ffmpeg_exe, probe
+from vfi.io.ffmpeg import ffmpeg_exe
+from vfi.io.probe import probe
 
 
 

@@ -15,7 +15,8 @@ import pytest
 from conftest import audio_seconds, make_clip, moving_frames, vfi
 from vfi.io.decode import FrameReader, read_frames
 from vfi.io.mux import audio_tempo_filter
-from vfi.io.probe import ffmpeg_exe, probe
+from vfi.io.ffmpeg import ffmpeg_exe
+from vfi.io.probe import probe
 
 
 def ffmpeg(*args) -> None:

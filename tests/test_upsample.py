@@ -13,7 +13,8 @@ import pytest
 
 from conftest import audio_seconds, make_clip, moving_frames, vfi
 from vfi.io.decode import read_frames
-from vfi.io.probe import ffmpeg_exe, probe
+from vfi.io.ffmpeg import ffmpeg_exe
+from vfi.io.probe import probe
 
 
 

@@ -7,7 +7,6 @@ They are the baselines every model is shown beside; `flow` warps along the same 
 from __future__ import annotations
 
 import math
-import subprocess
 from fractions import Fraction
 
 import cv2
@@ -15,7 +14,7 @@ import numpy as np
 
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
-from vfi.io.probe import ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe, run_ffmpeg
 from vfi.motion.compose import warp_and_mix
 from vfi.motion.dis import VideoFlow
 from vfi.motion.occlusion import fb_occlusion
@@ -130,7 +129,7 @@ class MotionCompensated(Interpolator):
                "-s", f"{W}x{H}", "-framerate", "1", "-i", "-", "-vf",
                f"minterpolate=fps={rate}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1:scd=none",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-        proc = subprocess.run(cmd, input=b"".join(np.ascontiguousarray(f).tobytes() for f in stream),
+        proc = run_ffmpeg(cmd, input=b"".join(np.ascontiguousarray(f).tobytes() for f in stream),
                               capture_output=True)
         if proc.returncode != 0:
             raise RuntimeError(f"minterpolate failed: {proc.stderr.decode(errors='replace').strip()[-200:]}")

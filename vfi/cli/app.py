@@ -48,10 +48,6 @@ class CliError(Exception):
     """An error already worded for the user."""
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: the same clean stop as Ctrl-C, and the conventional exit code 143 (128 + 15)."""
-
-
 def flag(*names: str, help: str, **extra) -> bool:
     """An on/off option; shown in --help without a value placeholder, since it takes none."""
     return typer.Option(False, *names, help=help, metavar="", **extra)
@@ -60,6 +56,7 @@ def flag(*names: str, help: str, **extra) -> bool:
 @contextmanager
 def user_errors():
     """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
+    from vfi.core.interrupts import TERMINATED_EXIT, exit_code
     from vfi.io.probe import VideoError
     from vfi.registry import UnknownModelError
 
@@ -67,9 +64,10 @@ def user_errors():
         yield
     except KeyboardInterrupt as exc:
         hint = getattr(exc, "hint", None) or "stopped; no partial output was left behind"
-        err.print(f"[red]{'terminated' if isinstance(exc, Terminated) else 'interrupted'}[/red]: {hint}",
+        code = exit_code(exc)
+        err.print(f"[red]{'terminated' if code == TERMINATED_EXIT else 'interrupted'}[/red]: {hint}",
                   highlight=False)
-        raise typer.Exit(143 if isinstance(exc, Terminated) else 130)
+        raise typer.Exit(code)
     except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         raise typer.Exit(1)
@@ -87,6 +85,8 @@ def stop_cleanly_on_sigterm() -> None:
     """`kill` gets the same clean stop as Ctrl-C: temporaries removed, finished parts kept for --resume."""
     import signal
     import threading
+
+    from vfi.core.interrupts import Terminated
 
     def stop(signum, frame):
         raise Terminated

@@ -32,7 +32,7 @@ def benchmark(
     factor: List[int] = typer.Option([2, 4], "--factor", "-f", help="Keep every k-th frame (repeat the option for several)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=2, help="Read at most this many frames of each video."),
     max_items: Optional[int] = typer.Option(None, "--max-items", min=1, help="Score at most this many triplets per set."),
-    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs per batch (as in upsample)."),
+    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, max=64, help="Frame pairs per batch (as in upsample)."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON to this file."),
     markdown: bool = flag("--markdown", help="Print Markdown tables (for the README) instead of a rich table."),

@@ -19,9 +19,10 @@ def upsample(
     fps: Optional[str] = typer.Option(None, "--fps", help="Target frame rate instead of --factor, e.g. 60, 59.94 or 60000/1001."),
     slowmo: Optional[str] = typer.Option(None, "--slowmo", help="Slow motion: make the video this many times longer (e.g. 4 or 2.5), at the input's rate or at --fps/--factor's."),
     stretch_audio: bool = flag("--stretch-audio", help="With --slowmo: stretch the audio to match (ffmpeg atempo, pitch kept) instead of leaving it out."),
+    deinterlace: str = typer.Option("auto", "--deinterlace", help="Interlaced input: auto (deinterlace what the stream marks interlaced, with bwdif, one frame per field), off (interpolate the woven frames as they are), or bwdif / yadif (that filter, also for input marked progressive)."),
     video_stream: int = typer.Option(0, "--video-stream", min=0, help="Which video stream to interpolate when the input has several (0 is the first; cover art not counted)."),
     model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
-    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, help="Frame pairs interpolated per batch."),
+    batch_size: int = typer.Option(4, "--batch-size", "-b", min=1, max=64, help="Frame pairs interpolated per batch."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     scene_threshold: float = typer.Option(0.5, "--scene-threshold", min=0.0, max=1.0, help="Scene-cut sensitivity in [0, 1]; no morphing across a cut. 0 disables."),
     codec: Optional[str] = typer.Option(None, "--codec", help="libx264, libx265, ffv1, prores or vp9 (default: libx264; libx265 10-bit for 10/16-bit input)."),
@@ -33,10 +34,10 @@ def upsample(
     resume: bool = flag("--resume", help="Continue an interrupted run from its finished parts (same frames as an unbroken run)."),
     input_fps: Optional[str] = typer.Option(None, "--input-fps", help="Frame rate of an image-sequence INPUT (default 25)."),
     scale: Optional[float] = typer.Option(None, "--scale", min=0.05, max=1.0, help="Estimate motion at this fraction of the frame size (default: chosen from the size; 0.5 or less for 4K)."),
-    tile: int = typer.Option(0, "--tile", min=0, help="Interpolate in overlapping tiles of this many pixels (0: only when a frame is above 4K)."),
+    tile: int = typer.Option(0, "--tile", min=0, help="Interpolate in overlapping tiles of this many pixels, at least 128 (0: only when a frame is above 4K)."),
     force: bool = flag("--force", help="Replace OUTPUT if it exists; also allow rates beyond the limits (64 frames per input frame, 1000 fps)."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help="Render the parts (or a folder's videos) as Ray tasks: alone, on a Ray started here with every core and GPU; with HOST:PORT, on that cluster (input, model and output must be on storage every node sees). Needs pip install 'vfi[ray]'."),
-    part_frames: Optional[int] = typer.Option(None, "--part-frames", min=1, help="Output frames per resumable part, and per Ray task with --ray (default 600)."),
+    part_frames: Optional[int] = typer.Option(None, "--part-frames", min=1, max=1_000_000, help="Output frames per resumable part, and per Ray task with --ray (default 600)."),
     quiet: bool = flag("--quiet", "-q", help="No progress bar and no summary."),
 ):
     """Write INPUT at a higher frame rate (--factor N or --fps F) or in slow motion (--slowmo S).
@@ -67,7 +68,7 @@ def upsample(
         job = dict(factor=factor, fps=target, batch_size=batch_size, scene_threshold=scene_threshold,
                    encode=settings, force=force, keep_audio=not no_audio, dedup=dedup, resume=resume,
                    input_options=input_options, slowmo=slow, stretch_audio=stretch_audio, video_stream=video_stream,
-                   part_frames=part_frames)
+                   part_frames=part_frames, deinterlace=deinterlace)
         failed = lambda src, msg: err.print(f"[red]failed[/red]: {msg}", highlight=False)
         if ray is not None:
             from vfi.upsample.cluster import upsample_folder_on_ray, upsample_on_ray

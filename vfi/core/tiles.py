@@ -12,6 +12,7 @@ from dataclasses import replace
 from vfi.core.interface import Capabilities, Interpolator
 
 AUTO_TILE = 2048
+MIN_TILE = 128  # smaller tiles hold too little context for motion, and their count explodes
 AUTO_ABOVE_PIXELS = 3840 * 2160  # frames up to 4K go whole; above it (6K, 8K) in tiles
 OVERLAP_FRACTION = 0.25
 
@@ -52,6 +53,8 @@ class Tiled(Interpolator):
     """
 
     def __init__(self, inner: Interpolator, tile: int = 0):
+        if tile and tile < MIN_TILE:
+            raise ValueError(f"tile size {tile}: tiles are at least {MIN_TILE} pixels (0 chooses the size itself)")
         self.inner = inner
         self.tile = tile
         self.name = inner.name

@@ -17,7 +17,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from vfi.io.probe import VideoError, VideoInfo, ffmpeg_exe, probe
+from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
+from vfi.io.probe import VideoError, VideoInfo, probe
 
 
 def raw_pix_fmt(channels: int, deep: bool) -> str:
@@ -84,9 +85,15 @@ class FrameReader:
         info = self.info
         rotation = [] if info.autorotate else ["-noautorotate"]
         return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", *info.input_options, *rotation,
-                "-i", str(info.path), "-map", f"0:{info.stream_index}", "-fps_mode", "passthrough",
-                "-vf", "showinfo=checksum=0",
+                "-i", file_argument(info.path), "-map", f"0:{info.stream_index}", "-fps_mode", "passthrough",
+                "-vf", ",".join(self._filters()),
                 "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
+
+    def _filters(self) -> list[str]:
+        """A deinterlacer (one frame per field, the stream's own parity) where the input needs one,
+        then showinfo, whose log gives each frame's timestamp."""
+        field = [f"{self.info.deinterlace}=mode=send_field:parity=auto:deint=all"] if self.info.deinterlace else []
+        return [*field, "showinfo=checksum=0"]
 
     def _drain(self) -> None:
         """Read ffmpeg's log: frame timestamps go to a queue, errors are kept for the message.
@@ -157,7 +164,7 @@ class FrameReader:
 
     def __iter__(self) -> Iterator:
         info = self.info
-        self._proc = subprocess.Popen(self._command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        self._proc = start_ffmpeg(self._command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       stdin=subprocess.DEVNULL)
         drain = threading.Thread(target=self._drain, daemon=True)
         drain.start()
@@ -177,14 +184,15 @@ class FrameReader:
                 item = image
                 if self.timed:
                     stamp = self._next_stamp()
-                    tb, rate = self._grid
+                    tb, rate = self._grid[0], self.rate
                     nominal = 1 / rate
                     if stamp is None:
                         ts, duration = Fraction(index) * nominal, nominal
                     else:
                         first_pts = stamp[0] if first_pts is None else first_pts
                         ts = snap((stamp[0] - first_pts) * tb, rate)
-                        duration = snap(stamp[1] * tb, rate) if stamp[1] > 0 else nominal
+                        trusted = stamp[1] > 0 and not info.header_rate_wrong  # its durations are the header's
+                        duration = snap(stamp[1] * tb, rate) if trusted else nominal
                     item = TimedFrame(ts, duration, image)
                 if index % self.every == 0:
                     produced += 1
@@ -193,6 +201,7 @@ class FrameReader:
         finally:
             self.close()
         if finished:
+            raise_if_stopped(self._proc.returncode)
             drain.join(timeout=5)
             self._check(index)
             self._check_length(index)

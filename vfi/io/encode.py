@@ -19,7 +19,8 @@ import numpy as np
 
 from vfi.io.decode import raw_pix_fmt
 from vfi.io.files import publish, remove_quietly, temporary_beside, temporary_folder_beside
-from vfi.io.probe import VideoError, VideoInfo, ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
+from vfi.io.probe import VideoError, VideoInfo, is_pattern
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
 ALPHA_CODECS = ("ffv1", "prores", "vp9")  # video codecs that can carry an alpha channel
@@ -91,7 +92,7 @@ IMAGE_FORMATS = {".png": "png", ".tif": "tiff", ".tiff": "tiff"}  # for image-se
 
 
 def is_sequence_path(path: Path) -> bool:
-    return "%" in Path(path).name
+    return is_pattern(path)
 
 
 def sequence_files(pattern: Path) -> list[Path]:
@@ -126,6 +127,24 @@ def container_args(path: Path, codec: str) -> list[str]:
     if fmt in ("mp4", "mov"):
         args += ["-movflags", "+faststart"] + (["-tag:v", "hvc1"] if codec == "libx265" else [])
     return args + (["-f", fmt] if fmt else [])
+
+
+def merged_params(args: Sequence[str]) -> list[str]:
+    """One -x265-params (or -x264-params) from several: ffmpeg keeps only the last of a repeated
+    option, and the encoder's own settings and the source's HDR metadata each bring one."""
+    merged, value_at, i = [], {}, 0
+    while i < len(args):
+        if args[i].endswith("-params") and i + 1 < len(args):
+            if args[i] in value_at:
+                merged[value_at[args[i]]] += ":" + args[i + 1]
+            else:
+                value_at[args[i]] = len(merged) + 1
+                merged += [args[i], args[i + 1]]
+            i += 2
+        else:
+            merged.append(args[i])
+            i += 1
+    return merged
 
 
 def _image_args(path: Path, deep: bool, alpha: bool) -> list[str]:
@@ -166,10 +185,10 @@ class FrameWriter:
         alpha = self.channels == 4
         if is_sequence_path(self.path):
             self._tmp = temporary_folder_beside(self.path)
-            return [*_image_args(self.path, self.deep, alpha), str(self._tmp / self.path.name)]
+            return [*_image_args(self.path, self.deep, alpha), file_argument(self._tmp / self.path.name)]
         self._tmp = temporary_beside(self.path)
         args = self.settings.ffmpeg_args(self.width, self.height, self.deep, alpha)
-        return [*args, *self.tags, *container_args(self.path, self.settings.codec), str(self._tmp)]
+        return [*merged_params([*args, *self.tags]), *container_args(self.path, self.settings.codec), file_argument(self._tmp)]
 
     def open(self) -> "FrameWriter":
         target = self._target_args()
@@ -177,7 +196,7 @@ class FrameWriter:
                "-f", "rawvideo", "-pix_fmt", raw_pix_fmt(self.channels, self.deep),
                "-s", f"{self.width}x{self.height}",
                "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-", "-map", "0:v", *target]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._proc = start_ffmpeg(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         threading.Thread(target=lambda: self._stderr.append(self._proc.stderr.read()), daemon=True).start()
         return self
 
@@ -188,7 +207,7 @@ class FrameWriter:
         try:
             self._proc.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
-            self._proc.wait()
+            raise_if_stopped(self._proc.wait())
             raise VideoError(f"encoding failed: {self._error_text()}")
         self.frames_written += 1
 
@@ -200,6 +219,7 @@ class FrameWriter:
         code = self._proc.wait()
         if code != 0:
             self.abort()
+            raise_if_stopped(code)
             raise VideoError(f"encoding failed: {self._error_text()}")
         if is_sequence_path(self.path):
             for item in sorted(self._tmp.iterdir()):

@@ -11,7 +11,6 @@ note: nothing is dropped without a word.
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,7 +19,8 @@ from typing import Optional
 
 from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path
 from vfi.io.files import atomic_output
-from vfi.io.probe import Stream, VideoError, VideoInfo, ffmpeg_exe
+from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
+from vfi.io.probe import Stream, VideoError, VideoInfo
 
 # codecs whose encoder stores colour tags in the stream; ffv1 in the parts' NUT container keeps none
 _TAGGED_CODECS = ("libx264", "libx265", "prores", "vp9")
@@ -52,7 +52,32 @@ def video_tag_args(info: Optional[VideoInfo], codec: str, rgb: bool) -> list[str
             args += ["-color_range", colour.range] if colour.range else []
         elif not rgb and colour.range == "pc" and colour.matrix is None:
             args += ["-color_range", "pc"]
-    return (["-vf", ",".join(filters)] if filters else []) + args
+    return (["-vf", ",".join(filters)] if filters else []) + args + hdr_metadata_args(info, codec)
+
+
+_HDR_PARAMS = {"libx265": ("-x265-params", "master-display", "max-cll"),
+               "libx264": ("-x264-params", "mastering-display", "cll")}
+
+
+def hdr_metadata_args(info: VideoInfo, codec: str) -> list[str]:
+    """The source's HDR10 mastering-display and content-light-level metadata as encoder SEI, for the
+    encoders that write them (`hdr_metadata_note` names what the others leave out)."""
+    if codec not in _HDR_PARAMS or (info.mastering is None and info.light_level is None):
+        return []
+    option, mastering, light = _HDR_PARAMS[codec]
+    params = [f"{mastering}={info.mastering.x265()}"] if info.mastering else []
+    params += [f"{light}={info.light_level.max_cll},{info.light_level.max_fall}"] if info.light_level else []
+    return [option, ":".join(params)]
+
+
+def hdr_metadata_note(info: VideoInfo, codec: str) -> list[str]:
+    """A note when the output's encoder cannot carry the source's HDR10 side data."""
+    if codec in _HDR_PARAMS or (info.mastering is None and info.light_level is None):
+        return []
+    what = " and ".join(n for n, v in (("mastering-display", info.mastering), ("content-light-level",
+                                                                                  info.light_level)) if v)
+    return [f"the input's HDR {what} metadata is left out: {codec} output cannot carry it "
+            f"(--codec libx265 or libx264 keeps it)"]
 
 
 def _container(path: Path) -> str:
@@ -61,9 +86,9 @@ def _container(path: Path) -> str:
 
 def _can_write(source: Path, stream: Stream, codec_args: list[str], container: str) -> bool:
     """Try the stream into the container for a fraction of a second."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(source), "-map", f"0:{stream.index}",
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", file_argument(source), "-map", f"0:{stream.index}",
            *codec_args, "-t", "0.2", "-f", container, "-y", os.devnull]
-    return subprocess.run(cmd, capture_output=True).returncode == 0
+    return run_ffmpeg(cmd, capture_output=True).returncode == 0
 
 
 def audio_tempo_filter(slowmo: Fraction) -> str:
@@ -104,7 +129,7 @@ def carried_streams(source: Optional[VideoInfo], output: Path, keep_audio: bool 
     if source is None or source.is_sequence or is_sequence_path(output):
         return carried
     container = _container(output)
-    carried.inputs = ["-i", str(source.path)]
+    carried.inputs = ["-i", file_argument(source.path)]
     carried.maps = ["-map_metadata", "1", "-map_metadata:s:v:0", f"1:s:v:{_nth_video(source)}",
                     "-map_chapters", "1" if slowmo == 1 else "-1"]
     if slowmo != 1 and source.chapters:
@@ -172,6 +197,14 @@ def _carry_subtitle(source: VideoInfo, stream: Stream, container: str, output: P
                          f"cannot hold it")
 
 
+def video_delay(source: Optional[VideoInfo], carried: Carried, slowmo: Fraction) -> list[str]:
+    """Input options that start the video as late after the sound (and subtitles) as it started in
+    the source (an MP4 edit list, a capture whose video began later), so they stay in sync."""
+    if source is None or not source.start_offset or carried.streams == 1:
+        return []
+    return ["-itsoffset", f"{float(source.start_offset * slowmo):.6f}"]
+
+
 def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, codec: str,
                source: Optional[VideoInfo] = None, keep_audio: bool = True, slowmo: Fraction = Fraction(1),
                stretch_audio: bool = False) -> list[str]:
@@ -192,10 +225,11 @@ def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, co
     try:
         with atomic_output(output) as tmp:
             carried = carried_streams(source, output, keep_audio, slowmo, stretch_audio)
-            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *rotation, "-f", "concat",
-                   "-safe", "0", "-i", listing, *carried.inputs, "-map", "0:v", *carried.maps, "-c:v", "copy",
-                   *container_args(output, codec), str(tmp)]
-            proc = subprocess.run(cmd, capture_output=True)
+            delay = video_delay(source, carried, slowmo)
+            cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *rotation, *delay, "-f", "concat",
+                   "-safe", "0", "-i", file_argument(listing), *carried.inputs, "-map", "0:v", *carried.maps, "-c:v", "copy",
+                   *container_args(output, codec), file_argument(tmp)]
+            proc = run_ffmpeg(cmd, capture_output=True)
             if proc.returncode != 0:
                 raise VideoError(f"writing {output} failed: {encoder_error(proc.stderr, proc.returncode)}")
     finally:

@@ -1,28 +1,26 @@
 """What a video file holds, read from ffmpeg's description of it: size, rate, tags and streams.
 
 imageio-ffmpeg ships ffmpeg but not ffprobe, so the description ffmpeg prints for `-i` is
-parsed; rates printed there are rounded and are made exact where they can be.
+parsed; rates printed there are rounded and are made exact where they can be. What it leaves
+out (field order, where each stream starts, the rate the timestamps keep, HDR side data) comes
+from libav itself (`io.libav`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
+from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
+from vfi.io.libav import LightLevel, MasteringDisplay, StreamFacts, read_facts
+
 
 class VideoError(Exception):
     """A problem with an input or output video, worded for the user."""
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg  # imported when first needed: training from frames decoded elsewhere runs without it
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,13 @@ class VideoInfo:
     rotation: float = 0.0  # display rotation (counter-clockwise degrees) the file asks players for
     autorotate: bool = True  # decode upright; False decodes the stored frames and keeps `rotation` as a tag
     input_options: tuple[str, ...] = ()  # e.g. ("-framerate", "30") for an image sequence
+    field_order: str = "progressive"  # progressive, tff or bff, as the stream says
+    deinterlace: Optional[str] = None  # the filter (bwdif, yadif) that makes one frame of each field
+    start_offset: Fraction = Fraction(0)  # seconds the video starts after the file's other streams
+    mastering: Optional[MasteringDisplay] = None  # HDR10 side data the output should carry
+    light_level: Optional[LightLevel] = None
+    notes: tuple[str, ...] = ()  # what the user should know about how the input is read
+    header_rate_wrong: bool = False  # the timestamps keep another rate than the header (and its durations)
 
     @property
     def audio_codecs(self) -> tuple[str, ...]:
@@ -82,7 +87,7 @@ class VideoInfo:
 
     @property
     def is_sequence(self) -> bool:
-        return "%" in self.path.name
+        return is_pattern(self.path)
 
     def stored(self) -> "VideoInfo":
         """The same video decoded as stored, its rotation kept as a tag for the output to carry."""
@@ -91,6 +96,15 @@ class VideoInfo:
         quarter = round(abs(self.rotation)) % 180 == 90
         return replace(self, width=self.height if quarter else self.width,
                        height=self.width if quarter else self.height, autorotate=False)
+
+_PATTERN = re.compile(r"%0?\d*d")
+
+
+def is_pattern(path: str | os.PathLike) -> bool:
+    """An image-sequence pattern names its frames with a printf number (%d, %05d); any other % is
+    an ordinary character of a file name ('50%.mp4', 'out 100%.mp4')."""
+    return bool(_PATTERN.search(Path(path).name))
+
 
 _ALPHA_FORMATS = re.compile(r"^(yuva|rgba|bgra|argb|abgr|gbrap|ya\d|pal8)")
 MAX_PIXELS = 16384 * 16384  # refuse absurd sizes up front instead of trying to allocate them
@@ -169,7 +183,7 @@ _STREAM = re.compile(r"Stream #\d+:(\d+)\S*: (Video|Audio|Subtitle|Attachment|Da
 
 
 def _check_readable(path: Path) -> None:
-    if "%" in path.name:
+    if is_pattern(path):
         if not path.parent.is_dir():
             raise VideoError(f"{path.parent}: no such folder")
         return
@@ -220,17 +234,24 @@ def _sar(fields: list[str]) -> Fraction:
     return Fraction(1)
 
 
-def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_stream: int = 0) -> VideoInfo:
+DEINTERLACE_MODES = ("auto", "off", "bwdif", "yadif")
+
+
+def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_stream: int = 0,
+          deinterlace: str = "auto") -> VideoInfo:
     """Read a video's size, rate, tags and streams from ffmpeg's description of it.
 
     A path with a printf pattern (frames/%05d.png) is an image sequence; `input_options`
     such as ("-framerate", "30") give its rate. `video_stream` picks among several video
-    streams (cover art not counted).
+    streams (cover art not counted). `deinterlace` (see `deinterlacing`) says what becomes of
+    interlaced input.
     """
+    if deinterlace not in DEINTERLACE_MODES:
+        raise VideoError(f"--deinterlace '{deinterlace}': choose one of {', '.join(DEINTERLACE_MODES)}")
     path = Path(path)
     _check_readable(path)
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", *input_options, "-i", str(path)],
+    proc = run_ffmpeg(
+        [ffmpeg_exe(), "-hide_banner", "-nostdin", *input_options, "-i", file_argument(path)],
         capture_output=True, text=True, errors="replace",
     )
     text = proc.stderr
@@ -242,7 +263,7 @@ def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_st
         streams.append(Stream(index, kind, _split_top_level(desc)[0].split(" ")[0], attached))
     if not videos:
         audio = [s.codec for s in streams if s.kind == "Audio"]
-        if "%" in path.name:
+        if is_pattern(path):
             raise VideoError(f"{path}: no images match this pattern")
         if audio:
             raise VideoError(f"{path}: has only audio ({', '.join(audio)}), no video stream")
@@ -284,7 +305,7 @@ def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_st
     if dur:
         h, m, s = dur.groups()
         duration = int(h) * 3600 + int(m) * 60 + float(s)
-    return VideoInfo(
+    info = VideoInfo(
         path=path, width=width, height=height, fps=parse_rate(rate_text), duration=duration,
         codec=codec, pix_fmt=pix_fmt, stream_index=stream_index,
         streams=tuple(s for s in streams if s.index != stream_index),
@@ -292,3 +313,53 @@ def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_st
         colour=parse_colour(fields[1]) if len(fields) > 1 else Colour(), rotation=rotation,
         input_options=tuple(input_options),
     )
+    return deinterlacing(with_facts(info, _facts(info)), deinterlace)
+
+
+_HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
+
+
+def _facts(info: VideoInfo) -> StreamFacts:
+    """libav's facts for a file (an image sequence has none to add); a file ffmpeg reads but
+    libav's demuxer cannot open keeps what the description said."""
+    if info.is_sequence:
+        return StreamFacts()
+    try:
+        return read_facts(info.path, info.stream_index,
+                          hdr=info.colour.transfer in _HDR_TRANSFERS or info.high_bit_depth)
+    except Exception:  # PyAV raises its own error classes, and ValueError on odd streams
+        return StreamFacts()
+
+
+def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
+    """The description corrected by what libav read: the timestamps' rate beats a header that
+    disagrees with them (beyond 1 %, on progressive video, whose packets are whole frames)."""
+    fps, notes = info.fps, list(info.notes)
+    steady = facts.timestamp_rate
+    if steady and facts.field_order == "progressive" and abs(steady / info.fps - 1) > Fraction(1, 100):
+        fps = parse_rate(f"{float(steady):.4f}") if steady.denominator > 1001 else steady
+        notes.append(f"the file's header says {float(info.fps):g} fps but its timestamps are steady at "
+                     f"{float(fps):.6g} fps: the timestamps are followed")
+    return replace(info, fps=fps, header_rate_wrong=fps != info.fps, field_order=facts.field_order, start_offset=facts.start_offset,
+                   mastering=facts.mastering, light_level=facts.light_level, notes=tuple(notes))
+
+
+def deinterlacing(info: VideoInfo, mode: str) -> VideoInfo:
+    """Interlaced input is made progressive before it is interpolated: each field becomes a frame
+    (bwdif by default, at twice the frame rate), since motion between woven fields is combing.
+    `mode`: auto (deinterlace what the stream marks interlaced), off, or the filter to use, which
+    also deinterlaces a stream marked progressive."""
+    interlaced = info.field_order != "progressive"
+    order = {"tff": "top field first", "bff": "bottom field first"}.get(info.field_order, "")
+    if mode == "off" or (mode == "auto" and not interlaced):
+        if interlaced:
+            return replace(info, notes=info.notes + (
+                f"interlaced input ({order}) interpolated as whole frames (--deinterlace off): the combing "
+                f"of its woven fields smears into the new frames",))
+        return info
+    chosen = "bwdif" if mode == "auto" else mode
+    fps = info.fps * 2
+    what = f"interlaced input ({order})" if interlaced else "input (marked progressive)"
+    return replace(info, deinterlace=chosen, fps=fps, notes=info.notes + (
+        f"{what} deinterlaced with {chosen} to {float(fps):g} fps, one frame per field, before "
+        f"interpolating (--deinterlace off keeps the woven frames)",))

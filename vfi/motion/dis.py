@@ -24,11 +24,23 @@ PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 REMEMBERED = 16  # recent pairs whose end motion is kept: a batch may take its pairs out of order, tiles split them
 
 
+MAX_ASPECT = 4  # DIS sizes its pyramid by the long side: a strip thinner than this shrinks to nothing
+
+
 def _calc(gray0: np.ndarray, gray1: np.ndarray, start: np.ndarray | None) -> np.ndarray:
     """One DIS search with an instance of its own. A reused instance is unsafe: after a search
     given a start, its later searches differ from a fresh one's; one shared by two threads
     crashes; one reused at a size with more pyramid levels reads past its buffers
-    (opencv_contrib#1355). A new instance costs well under a millisecond."""
+    (opencv_contrib#1355). A new instance costs well under a millisecond.
+
+    A thin strip (8000x16) is searched padded to MAX_ASPECT, its edges repeated: DIS would
+    shrink its short side to zero pixels on the coarse levels and fail."""
+    h, w = gray0.shape[:2]
+    pad_h, pad_w = max(0, -(-w // MAX_ASPECT) - h), max(0, -(-h // MAX_ASPECT) - w)
+    if pad_h or pad_w:
+        grow = lambda a: cv2.copyMakeBorder(a, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
+        start = None if start is None else grow(start)
+        return np.ascontiguousarray(_calc(grow(gray0), grow(gray1), start)[:h, :w])
     return cv2.DISOpticalFlow_create(PRESET).calc(gray0, gray1, start)
 
 

@@ -142,7 +142,7 @@ def fit(clips: Sequence[Path], output: Path, model: str = "ode", from_scratch: b
         except KeyboardInterrupt as exc:
             raise ResumableInterrupt(f"stopped at step {trainer.step}: best checkpoint {output} "
                                      f"({trainer.best:.2f} dB) kept; continue with --resume "
-                                     f"{trainer.resume_path}") from exc
+                                     f"{trainer.resume_path}", exc) from exc
     if not ranks.main:
         return dict(result, flow_val_psnr=flow_score, start_val_psnr=float("nan"))
     first = trainer.history[0]["val_psnr"]

@@ -28,7 +28,8 @@ from vfi.io.decode import FrameReader
 from vfi.io.encode import EncodeSettings, FrameWriter
 from vfi.io.probe import VideoError, probe
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.job import UpsampleResult, _remove_if_empty, first_frames, model_label, parts_output, preflight
+from vfi.upsample.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, parts_output,
+                              preflight)
 from vfi.upsample.schedule import resolve_rates
 from vfi.upsample.stream import StreamStats, interpolate_stream
 from vfi.upsample.threads import prefetch
@@ -44,6 +45,7 @@ class PartTask:
     input: str
     input_options: tuple[str, ...]
     video_stream: int
+    deinterlace: str
     alpha: bool
     model: str
     device: str
@@ -91,7 +93,7 @@ def render_part(task: PartTask) -> PartResult:
     """Render output frames [part * part_frames, (part + 1) * part_frames) into one part file."""
     started = time.perf_counter()
     interpolator = _worker_interpolator(task.input, task.model, task.device, task.scale, task.tile)
-    info = probe(Path(task.input), task.input_options, task.video_stream).stored()
+    info = probe(Path(task.input), task.input_options, task.video_stream, task.deinterlace).stored()
     reader = FrameReader(info, timed=True, alpha=task.alpha)
     frames = prefetch(reader, depth=2 * task.batch_size + 2)
     writer: Optional[FrameWriter] = None
@@ -155,7 +157,8 @@ def _failure(exc: BaseException, what: str) -> VideoError:
     cause = getattr(exc, "cause", None)
     if isinstance(cause, (VideoError, ValueError, OSError)):
         return VideoError(str(cause))
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    reason = lines[-1].strip() if lines else type(exc).__name__  # a task error ends with the worker's own
     return VideoError(f"{what} failed after {TASK_RETRIES} retries: {reason}")
 
 
@@ -165,7 +168,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
                     encode: Optional[EncodeSettings] = None, force: bool = False, keep_audio: bool = True,
                     dedup: bool = False, resume: bool = False, input_options: tuple[str, ...] = (),
                     slowmo: Fraction = Fraction(1), stretch_audio: bool = False, video_stream: int = 0,
-                    part_frames: Optional[int] = None, num_cpus: Optional[int] = None,
+                    part_frames: Optional[int] = None, deinterlace: str = "auto", num_cpus: Optional[int] = None,
                     on_start: Optional[Callable] = None, on_frame: Optional[Callable[[int], None]] = None,
                     runner: Callable[[PartTask], PartResult] = render_part,
                     interpolator: Optional[Interpolator] = None) -> UpsampleResult:
@@ -174,87 +177,89 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
     Workers build `model` themselves; `interpolator`, the same model built here already (as the
     command line has it), only names the job, and is built when not given."""
     input_path, output_path = Path(input_path).resolve(), Path(output_path).resolve()
-    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream)
+    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream,
+                     deinterlace)
     if plan.sequence_out:
         _remove_if_empty(plan.made_folder)
         raise VideoError("--ray writes video outputs; for an image sequence run without --ray")
     info, settings = plan.info, plan.encode
-    ray = connect(address, num_cpus)
-    started = time.perf_counter()
-    reader = FrameReader(info, timed=True, alpha=plan.alpha)
-    frames = iter(reader)
-    try:
-        first_frames(frames, input_path)  # the reader knows the exact rate from here on
-    finally:
-        frames.close()
-    exact_rate = reader.rate
-    rates = resolve_rates(exact_rate, factor, fps, slowmo, force)
-    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
-    if interpolator is None:
-        from vfi.registry import create
+    with claim_output(output_path, None) as lock:  # before any part is touched
+        ray = connect(address, num_cpus)
+        started = time.perf_counter()
+        reader = FrameReader(info, timed=True, alpha=plan.alpha)
+        frames = iter(reader)
+        try:
+            first_frames(frames, input_path)  # the reader knows the exact rate from here on
+        finally:
+            frames.close()
+        exact_rate = reader.rate
+        rates = resolve_rates(exact_rate, factor, fps, slowmo, force)
+        layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+        if interpolator is None:
+            from vfi.registry import create
 
-        interpolator = create(model, scale=scale, tile=tile)
-    # named as the single-process run names it, so --resume works across both
-    output = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
-                          part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
-                          audio=keep_audio, stretch_audio=stretch_audio)
-    size = output.part_frames
-    template = PartTask(str(input_path), tuple(input_options), video_stream, plan.alpha, model, device, scale, tile,
-                        rates.stream, rates.output, batch_size, scene_threshold, dedup, settings, plan.tags, size,
-                        0, "")
-    estimated = math.ceil(info.duration * rates.stream) if info.duration else None
-    if on_start:
-        on_start(info, rates.output, estimated)
-    remote = _as_task(ray, runner, device)
-    have = output.existing_parts()
-    end = output.saved_end()  # (parts, frames in the last) when known
-    results: dict[int, PartResult] = {}
-    done_frames = size * len(have)
-    try:
-        wanted = range(end[0]) if end else range(max(1, math.ceil((estimated or size) / size), max(have, default=-1) + 1))
-        while True:
-            todo = [k for k in wanted if k not in have and k not in results]
-            pending = {remote.remote(replace(template, part=k, path=str(output.part_path(k)))): k for k in todo}
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
-                for ref in ready:
-                    part = pending.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except Exception as exc:
-                        for other in pending:
-                            ray.cancel(other, force=True)
-                        raise _failure(exc, f"part {part}") from None
-                    results[part] = result
-                    done_frames += result.frames
-                    if on_frame:
-                        on_frame(done_frames)
-            if end:
-                break
-            finished = [r for r in results.values() if r.ended]
-            if finished:
-                last = min(finished, key=lambda r: r.part)
-                end = (last.part + 1, last.frames) if last.frames else (last.part, size)
-                break
-            wanted = range(wanted.stop, wanted.stop + max(1, len(wanted) // 4))  # the estimate fell short
-        parts, last_frames = end
-        output.record_last(last_frames, parts)
-        for extra in set(output.existing_parts()) - set(range(parts)):
-            output.part_path(extra).unlink()
-        notes = output.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)
-    except KeyboardInterrupt:
-        output.abort(keep_parts=True)
-        if output.kept_parts:
-            raise output.interrupted() from None
-        raise
-    except BaseException:
-        output.abort(keep_parts=False)
-        raise
+            interpolator = create(model, scale=scale, tile=tile)
+        # named as the single-process run names it, so --resume works across both
+        output = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
+                              part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
+                              audio=keep_audio, stretch_audio=stretch_audio, deinterlace=info.deinterlace)
+        size = output.part_frames
+        template = PartTask(str(input_path), tuple(input_options), video_stream, deinterlace, plan.alpha, model, device,
+                            scale, tile, rates.stream, rates.output, batch_size, scene_threshold, dedup, settings,
+                            plan.tags, size, 0, "")
+        estimated = math.ceil(info.duration * rates.stream) if info.duration else None
+        if on_start:
+            on_start(info, rates.output, estimated)
+        remote = _as_task(ray, runner, device)
+        have = output.existing_parts()
+        end = output.saved_end()  # (parts, frames in the last) when known
+        results: dict[int, PartResult] = {}
+        done_frames = size * len(have)
+        try:
+            wanted = range(end[0]) if end else range(max(1, math.ceil((estimated or size) / size), max(have, default=-1) + 1))
+            while True:
+                todo = [k for k in wanted if k not in have and k not in results]
+                pending = {remote.remote(replace(template, part=k, path=str(output.part_path(k)))): k for k in todo}
+                while pending:
+                    ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+                    for ref in ready:
+                        part = pending.pop(ref)
+                        try:
+                            result = ray.get(ref)
+                        except Exception as exc:
+                            for other in pending:
+                                ray.cancel(other, force=True)
+                            raise _failure(exc, f"part {part}") from None
+                        results[part] = result
+                        done_frames += result.frames
+                        if on_frame:
+                            on_frame(done_frames)
+                if end:
+                    break
+                finished = [r for r in results.values() if r.ended]
+                if finished:
+                    last = min(finished, key=lambda r: r.part)
+                    end = (last.part + 1, last.frames) if last.frames else (last.part, size)
+                    break
+                wanted = range(wanted.stop, wanted.stop + max(1, len(wanted) // 4))  # the estimate fell short
+            parts, last_frames = end
+            output.record_last(last_frames, parts)
+            for extra in set(output.existing_parts()) - set(range(parts)):
+                output.part_path(extra).unlink()
+            notes = [*plan.notes, *output.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)]
+        except KeyboardInterrupt as stop:
+            output.abort(keep_parts=True)
+            if output.kept_parts:
+                raise output.interrupted(stop) from None
+            raise
+        except BaseException:
+            output.abort(keep_parts=False)
+            raise
     stats = max((r.stats for r in results.values()), key=lambda st: st.frames_in, default=StreamStats())
     stats = replace(stats, frames_out=(parts - 1) * size + last_frames,
                     model_seconds=sum(r.stats.model_seconds for r in results.values()))
-    return UpsampleResult(output_path, exact_rate, rates.output, stats, time.perf_counter() - started, notes,
-                          resumed_frames=size * len(have & set(range(parts))))
+    return UpsampleResult(output_path, exact_rate, rates.output, stats, time.perf_counter() - started,
+                          notes + lock.notes, resumed_frames=size * len(have & set(range(parts))))
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ import itertools
 import math
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from vfi.core.interface import Interpolator
 from vfi.io.decode import FrameReader
 from vfi.io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameWriter, check_container,
                            is_sequence_path, sequence_files)
-from vfi.io.mux import video_tag_args
+from vfi.io.mux import hdr_metadata_note, video_tag_args
+from vfi.io.output_lock import OutputLock, lock_output
 from vfi.io.probe import VideoError, VideoInfo, probe
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
 from vfi.upsample.schedule import resolve_rates
@@ -96,13 +98,14 @@ class Preflight:
     made_folder: Optional[Path]  # a folder for an image sequence made here (removed on failure)
     alpha: bool
     tags: tuple[str, ...]
+    notes: tuple[str, ...]  # how the input is read and what of it the output cannot carry
 
 
 def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: Optional[Fraction], slowmo: Fraction,
               force: bool, encode: Optional[EncodeSettings], resume: bool, input_options: tuple[str, ...] = (),
-              video_stream: int = 0) -> Preflight:
+              video_stream: int = 0, deinterlace: str = "auto") -> Preflight:
     """Probe the input and refuse what would fail or destroy data, before minutes of work."""
-    info = probe(input_path, input_options, video_stream)
+    info = probe(input_path, input_options, video_stream, deinterlace)
     sequence_out = is_sequence_path(output_path)
     if not sequence_out:
         info = info.stored()  # decode the frames as stored; the output keeps the rotation tag
@@ -127,7 +130,8 @@ def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: O
         raise VideoError(f"{output_path}: the output would overwrite the input; choose another name")
     alpha = info.has_alpha and (sequence_out or encode.codec in ALPHA_CODECS)
     tags = tuple(video_tag_args(info, encode.codec, rgb=encode.lossless)) if not sequence_out else ()
-    return Preflight(info, encode, sequence_out, made_folder, alpha, tags)
+    notes = info.notes + tuple(hdr_metadata_note(info, "image" if sequence_out else encode.codec))
+    return Preflight(info, encode, sequence_out, made_folder, alpha, tags, notes)
 
 
 def first_frames(frames, input_path: Path) -> list:
@@ -158,7 +162,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
              scene_threshold: float = DEFAULT_THRESHOLD, encode: Optional[EncodeSettings] = None,
              force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
              input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
-             video_stream: int = 0, part_frames: Optional[int] = None,
+             video_stream: int = 0, part_frames: Optional[int] = None, deinterlace: str = "auto",
              on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
              on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
     """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
@@ -170,56 +174,73 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
     output and lifts the limits on absurd rates.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream)
+    plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream,
+                     deinterlace)
     info, encode, sequence_out, made_folder = plan.info, plan.encode, plan.sequence_out, plan.made_folder
-    reader = FrameReader(info, timed=True, alpha=plan.alpha)
-    layout = {"channels": reader.channels, "deep": info.high_bit_depth}
-    started = time.perf_counter()
-    stats = StreamStats()
-    frames = prefetch(reader, depth=2 * batch_size + 2)
-    writer = None
+    with claim_output(output_path, made_folder) as lock:
+        reader = FrameReader(info, timed=True, alpha=plan.alpha)
+        layout = {"channels": reader.channels, "deep": info.high_bit_depth}
+        started = time.perf_counter()
+        stats = StreamStats()
+        frames = prefetch(reader, depth=2 * batch_size + 2)
+        writer = None
+        try:
+            first_two = first_frames(frames, input_path)
+            rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
+            if sequence_out:
+                writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
+            else:
+                writer = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
+                                      part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
+                                      audio=keep_audio, stretch_audio=stretch_audio, deinterlace=info.deinterlace)
+            skip = writer.done
+            if not writer.complete:
+                estimated = math.ceil(info.duration * rates.stream) if info.duration else None
+                if on_start:
+                    on_start(info, rates.output, estimated)
+                background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(rates.stream / info.fps + 1)))
+                try:
+                    stream = interpolate_stream(itertools.chain(first_two, frames), rates.stream, interpolator,
+                                                batch_size, scene_threshold, stats, dedup=dedup, skip_before=skip,
+                                                part_frames=writer.part_frames)
+                    for frame in stream:
+                        background.write(frame)
+                        if on_frame:
+                            on_frame(skip + stats.frames_out)
+                finally:
+                    background.close()
+            notes = [*plan.notes, *writer.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)]
+        except KeyboardInterrupt as stop:
+            if writer is not None:
+                writer.abort(keep_parts=True)
+                if writer.kept_parts:
+                    raise writer.interrupted(stop) from None
+            raise
+        except BaseException:
+            if writer is not None:
+                writer.abort(keep_parts=False)
+            raise
+        finally:
+            frames.close()
+        stats.frames_out += skip
+    return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started,
+                         notes + lock.notes, skip)
+
+
+@contextmanager
+def claim_output(output_path: Path, made_folder: Optional[Path]) -> Iterator[OutputLock]:
+    """This run's lock on its output (see io.output_lock), held from before any part or temporary is
+    touched; on the way out, a folder made for the output goes too if nothing was written into it."""
     try:
-        first_two = first_frames(frames, input_path)
-        rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
-        if sequence_out:
-            writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
-        else:
-            writer = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
-                                  part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
-                                  audio=keep_audio, stretch_audio=stretch_audio)
-        skip = writer.done
-        if not writer.complete:
-            estimated = math.ceil(info.duration * rates.stream) if info.duration else None
-            if on_start:
-                on_start(info, rates.output, estimated)
-            background = BackgroundWriter(writer, depth=max(4, 2 * batch_size * int(rates.stream / info.fps + 1)))
-            try:
-                stream = interpolate_stream(itertools.chain(first_two, frames), rates.stream, interpolator,
-                                            batch_size, scene_threshold, stats, dedup=dedup, skip_before=skip,
-                                            part_frames=writer.part_frames)
-                for frame in stream:
-                    background.write(frame)
-                    if on_frame:
-                        on_frame(skip + stats.frames_out)
-            finally:
-                background.close()
-        notes = writer.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)
-    except KeyboardInterrupt:
-        if writer is not None:
-            writer.abort(keep_parts=True)
-            if writer.kept_parts:
-                raise writer.interrupted() from None
-        _remove_if_empty(made_folder)
-        raise
+        lock = lock_output(output_path)
     except BaseException:
-        if writer is not None:
-            writer.abort(keep_parts=False)
         _remove_if_empty(made_folder)
         raise
+    try:
+        yield lock
     finally:
-        frames.close()
-    stats.frames_out += skip
-    return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started, notes, skip)
+        lock.release()
+        _remove_if_empty(made_folder)
 
 
 def _remove_if_empty(folder: Optional[Path]) -> None:

@@ -165,10 +165,10 @@ class SegmentedOutput:
     def kept_parts(self) -> int:
         return len(self.existing_parts())
 
-    def interrupted(self) -> ResumableInterrupt:
-        """What a stop that kept finished parts tells the user."""
+    def interrupted(self, cause: KeyboardInterrupt) -> ResumableInterrupt:
+        """What a stop that kept finished parts tells the user (and the signal it began as)."""
         return ResumableInterrupt(f"{self.kept_parts} finished part(s) kept in {self.folder}; "
-                                  "run the same command with --resume to continue")
+                                  "run the same command with --resume to continue", cause)
 
 
 class WholeOutput:

@@ -1,0 +1,144 @@
+"""Stream facts that ffmpeg's printed description leaves out, read from libav itself through PyAV:
+the field order, where the video starts beside the other streams, the rate its timestamps really
+keep, and the HDR mastering-display and light-level side data.
+
+These decide where frames and sound lie (timestamps and edit lists, not header rates) and
+what an HDR output must carry; nothing here decodes more than the first frame.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional
+
+# libav's AVFieldOrder: TT and TB show the top field first, BB and BT the bottom one
+_FIELD_ORDERS = {2: "tff", 4: "tff", 3: "bff", 5: "bff", "tt": "tff", "tb": "tff", "bb": "bff", "bt": "bff"}
+_PACKETS_FOR_RATE = 48  # packets whose timestamps judge the rate (B-frame reordering settles within them)
+
+
+@dataclass(frozen=True)
+class MasteringDisplay:
+    """SMPTE ST 2086: the mastering display's primaries and white point (CIE 1931 xy) and luminance (cd/m²)."""
+
+    red: tuple[float, float]
+    green: tuple[float, float]
+    blue: tuple[float, float]
+    white: tuple[float, float]
+    min_luminance: float
+    max_luminance: float
+
+    def x265(self) -> str:
+        """x265's master-display string: chromaticities in 0.00002 steps, luminance in 0.0001 cd/m²."""
+        xy = lambda p: f"({round(p[0] / 0.00002)},{round(p[1] / 0.00002)})"
+        return (f"G{xy(self.green)}B{xy(self.blue)}R{xy(self.red)}WP{xy(self.white)}"
+                f"L({round(self.max_luminance / 0.0001)},{round(self.min_luminance / 0.0001)})")
+
+
+@dataclass(frozen=True)
+class LightLevel:
+    """CTA-861.3 content light level: brightest pixel (MaxCLL) and brightest frame average (MaxFALL), cd/m²."""
+
+    max_cll: int
+    max_fall: int
+
+
+@dataclass(frozen=True)
+class StreamFacts:
+    field_order: str = "progressive"  # progressive, tff or bff
+    start_offset: Fraction = Fraction(0)  # seconds the video starts after the file's earliest stream
+    timestamp_rate: Optional[Fraction] = None  # the rate the first timestamps keep, when they keep one
+    mastering: Optional[MasteringDisplay] = None
+    light_level: Optional[LightLevel] = None
+
+
+def _rational(buffer: bytes, index: int) -> float:
+    num, den = struct.unpack_from("<ii", buffer, 8 * index)
+    return num / den if den else 0.0
+
+
+def parse_mastering(buffer: bytes) -> Optional[MasteringDisplay]:
+    """libav's AVMasteringDisplayMetadata: 3x2 primaries (r, g, b), the white point, min and max
+    luminance as int32 rationals, then has_primaries and has_luminance."""
+    if len(buffer) < 8 * 10 + 8:
+        return None
+    has_primaries, has_luminance = struct.unpack_from("<ii", buffer, 80)
+    if not (has_primaries and has_luminance):
+        return None
+    point = lambda i: (_rational(buffer, i), _rational(buffer, i + 1))
+    return MasteringDisplay(point(0), point(2), point(4), point(6), _rational(buffer, 8), _rational(buffer, 9))
+
+
+def parse_light_level(buffer: bytes) -> Optional[LightLevel]:
+    """libav's AVContentLightMetadata: MaxCLL and MaxFALL as unsigned ints."""
+    if len(buffer) < 8:
+        return None
+    return LightLevel(*struct.unpack_from("<II", buffer, 0))
+
+
+def steady_rate(stamps: list[int], time_base: Fraction) -> Optional[Fraction]:
+    """The rate of timestamps that advance by one step throughout (within a tick of rounding), else None."""
+    stamps = sorted(set(stamps))
+    if len(stamps) < 4:
+        return None
+    steps = [b - a for a, b in zip(stamps, stamps[1:])]
+    mean = Fraction(stamps[-1] - stamps[0], len(steps))
+    if mean <= 0 or any(abs(step - mean) > 1 for step in steps):
+        return None
+    return 1 / (mean * time_base)
+
+
+def _field_order(value) -> str:
+    return _FIELD_ORDERS.get(value if isinstance(value, int) else str(value).lower(), "progressive")
+
+
+def _side_data(buffer_holder) -> bytes:
+    import ctypes
+
+    return ctypes.string_at(buffer_holder.buffer_ptr, buffer_holder.buffer_size)
+
+
+def read_facts(path: str | os.PathLike, stream_index: int, hdr: bool = False) -> StreamFacts:
+    """Facts about video stream `stream_index` (absolute number) of a file. `hdr`: also decode the first
+    frame for its mastering-display and light-level side data (costly for nothing on SDR video)."""
+    import av
+
+    with av.open(os.path.abspath(path)) as container:
+        stream = container.streams[stream_index]
+        field_order = _field_order(stream.codec_context.field_order)
+        starts = [s.start_time * s.time_base for s in container.streams
+                  if s.start_time is not None and s.time_base is not None]
+        own = stream.start_time * stream.time_base if stream.start_time is not None and stream.time_base else None
+        offset = Fraction(own - min(starts)) if own is not None and starts else Fraction(0)
+        stamps = []
+        for packet in container.demux(stream):
+            when = packet.pts if packet.pts is not None else packet.dts
+            if when is not None:
+                stamps.append(when)
+            if len(stamps) >= _PACKETS_FOR_RATE:
+                break
+        rate = steady_rate(stamps, Fraction(stream.time_base)) if stream.time_base else None
+    mastering, light = _hdr_side_data(path, stream_index) if hdr else (None, None)
+    return StreamFacts(field_order, offset, rate, mastering, light)
+
+
+def _hdr_side_data(path, stream_index: int) -> tuple[Optional[MasteringDisplay], Optional[LightLevel]]:
+    """HDR10 side data of the first decoded frame (libav lifts it there from SEI and container alike)."""
+    import av
+
+    mastering = light = None
+    try:
+        with av.open(os.path.abspath(path)) as container:
+            for frame in container.decode(container.streams[stream_index]):
+                for item in frame.side_data:
+                    kind = str(item.type)
+                    if kind.endswith("MASTERING_DISPLAY_METADATA"):
+                        mastering = parse_mastering(_side_data(item))
+                    elif kind.endswith("CONTENT_LIGHT_LEVEL"):
+                        light = parse_light_level(_side_data(item))
+                break
+    except av.FFmpegError:
+        pass
+    return mastering, light
