@@ -202,9 +202,11 @@ def long_clip(tmp_path_factory) -> Path:
     return make_clip(tmp_path_factory.mktemp("long") / "in.mp4", moving_frames(120, h=128, w=160))
 
 
-@pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated"),
+                                             (signal.SIGHUP, 129, "terminated")])
 def test_a_signal_to_the_whole_process_group_keeps_finished_parts(long_clip, tmp_path, sig, code, word):
-    """As a terminal sends Ctrl-C (and a service manager SIGTERM) to every process of the job."""
+    """As a terminal sends Ctrl-C (or SIGHUP when it closes, and a service manager SIGTERM) to every
+    process of the job."""
     out = tmp_path / "out.mp4"
     args = [long_clip, "-o", out, "-f", "8", "-m", "flow", "-b", "1", "--part-frames", "16"]
     proc = vfi_process("upsample", *args)

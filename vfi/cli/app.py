@@ -56,7 +56,7 @@ def flag(*names: str, help: str, **extra) -> bool:
 @contextmanager
 def user_errors():
     """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
-    from vfi.core.interrupts import TERMINATED_EXIT, exit_code
+    from vfi.core.interrupts import INTERRUPTED_EXIT, exit_code
     from vfi.io.probe import VideoError
     from vfi.registry import UnknownModelError
 
@@ -65,7 +65,7 @@ def user_errors():
     except KeyboardInterrupt as exc:
         hint = getattr(exc, "hint", None) or "stopped; no partial output was left behind"
         code = exit_code(exc)
-        err.print(f"[red]{'terminated' if code == TERMINATED_EXIT else 'interrupted'}[/red]: {hint}",
+        err.print(f"[red]{'interrupted' if code == INTERRUPTED_EXIT else 'terminated'}[/red]: {hint}",
                   highlight=False)
         raise typer.Exit(code)
     except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
@@ -82,17 +82,19 @@ def progress_bar(quiet: bool) -> Progress:
 
 
 def stop_cleanly_on_sigterm() -> None:
-    """`kill` gets the same clean stop as Ctrl-C: temporaries removed, finished parts kept for --resume."""
+    """`kill` (SIGTERM) and a closed terminal (SIGHUP) get the same clean stop as Ctrl-C: temporaries
+    removed, finished parts kept for --resume."""
     import signal
     import threading
 
     from vfi.core.interrupts import Terminated
 
     def stop(signum, frame):
-        raise Terminated
+        raise Terminated(signum)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
 
 
 def version_callback(value: bool):

@@ -1,27 +1,32 @@
-"""A stop by the user (Ctrl-C or SIGTERM), how it ends the command, and how to go on from finished work."""
+"""A stop by the user (Ctrl-C, SIGTERM, a closed terminal's SIGHUP), how it ends the command, and how
+to go on from finished work."""
 
 from __future__ import annotations
 
 import signal
 
 INTERRUPTED_EXIT = 128 + signal.SIGINT  # 130, the shell's code for Ctrl-C
-TERMINATED_EXIT = 128 + signal.SIGTERM  # 143, for `kill`
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM: the same clean stop as Ctrl-C, ending with exit code 143."""
+    """SIGTERM or SIGHUP: the same clean stop as Ctrl-C, ending with the shell's code for that signal
+    (143 for SIGTERM, 129 for SIGHUP)."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__()
+        self.signum = int(signum)
 
 
 def exit_code(stop: KeyboardInterrupt) -> int:
-    """The exit code of a stop: 143 when it began as SIGTERM, else 130."""
-    return TERMINATED_EXIT if isinstance(stop, Terminated) or getattr(stop, "terminated", False) else INTERRUPTED_EXIT
+    """128 + the number of the signal the stop began as (Ctrl-C: 130)."""
+    return 128 + getattr(stop, "signum", signal.SIGINT)
 
 
 class ResumableInterrupt(KeyboardInterrupt):
-    """Interrupted with something kept: `hint` says what was kept and how to continue; `terminated`
-    remembers that the stop began as SIGTERM, so the exit code stays 143."""
+    """Interrupted with something kept: `hint` says what was kept and how to continue; the signal the
+    stop began as is remembered, so the exit code stays that signal's."""
 
     def __init__(self, hint: str, cause: KeyboardInterrupt | None = None):
         super().__init__(hint)
         self.hint = hint
-        self.terminated = cause is not None and exit_code(cause) == TERMINATED_EXIT
+        self.signum = getattr(cause, "signum", signal.SIGINT)

@@ -34,11 +34,11 @@ def run_ffmpeg(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 def raise_if_stopped(returncode: int | None) -> None:
-    """ffmpeg ended by SIGINT or SIGTERM from outside: the user's stop (exit 130 or 143), not an error."""
+    """ffmpeg ended by SIGINT, SIGTERM or SIGHUP from outside: the user's stop (exit 130, 143, 129), not an error."""
     if returncode == -signal.SIGINT:
         raise KeyboardInterrupt
-    if returncode == -signal.SIGTERM:
-        raise Terminated
+    if returncode in (-signal.SIGTERM, -signal.SIGHUP):
+        raise Terminated(-returncode)
 
 
 def file_argument(path) -> str:
