@@ -133,3 +133,24 @@ def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_noth
     with pytest.raises(VideoError, match="not readable on the Ray worker at node-7") as caught:
         upsample_on_ray(clip, out, "flow", factor=2, part_frames=PART, runner=cannot_see)
     assert "Traceback" not in str(caught.value) and list(tmp_path.iterdir()) == []
+
+
+def test_each_part_decodes_only_from_the_key_frame_before_it(cluster, tmp_path):
+    """240 frames with a key frame every 12: ten parts decode about their own stretch each, not the
+    input up to their part, and give the single-process frames."""
+    import subprocess
+
+    from vfi.io.ffmpeg import ffmpeg_exe
+    from vfi.upsample.cluster import upsample_on_ray
+
+    source = make_clip(tmp_path / "source.mkv", moving_frames(240, h=48, w=64, scene="ball"))
+    clip = tmp_path / "gop.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(source), "-c:v", "libx264", "-g", "12", "-bf", "2",
+                    str(clip)], check=True)
+    single = tmp_path / "single.mkv"
+    upsample(clip, single, create("flow"), factor=2, encode=LOSSLESS, part_frames=48)
+    out = tmp_path / "ray.mkv"
+    result = upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=48)
+    assert same_frames(read_frames(out), read_frames(single))
+    assert result.stats.frames_in == 240
+    assert result.decoded < 2.5 * 240  # from the start each time: 24 + 48 + ... + 240 = 1,320

@@ -122,6 +122,10 @@ def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: boo
     extra = f", {s.repeats_dropped} repeated frame(s) dropped" if job["dedup"] else ""
     extra += f", resumed after {result.resumed_frames} frames" if result.resumed_frames else ""
     extra += f", slow motion {float(job['slowmo']):g}x" if job["slowmo"] != 1 else ""
+    if result.decoded is not None:  # parts read apart: what seeking saved, or cost
+        extra += f", {result.decoded} input frames decoded for {s.frames_in} ({result.decoded / max(1, s.frames_in):.2f}x)"
+    if result.parts_by_node:
+        extra += f", {sum(result.parts_by_node.values())} part(s) on {len(result.parts_by_node)} Ray node(s)"
     err.print(
         f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
         f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "

@@ -64,11 +64,20 @@ class FrameReader:
     A decoding error after the first frame stops the read with a VideoError instead of
     going on with damaged frames, and so does a frame of another size than the first (an image
     sequence with one odd image): it would otherwise be stretched without a word.
+
+    `start` (seconds) begins decoding at the key frame ffmpeg finds for that time, usually at or
+    before it (check the first frame's time: some containers land after it). Times then stay those
+    of a read from the beginning, given `origin`, the time of the file's first frame (`origin`
+    after such a read). `decoded` counts the frames decoded so far.
     """
 
     def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1,
-                 timed: bool = False, alpha: bool = False):
+                 timed: bool = False, alpha: bool = False, start: Optional[Fraction] = None,
+                 origin: Optional[Fraction] = None):
         self.info = info
+        self.start = Fraction(round(Fraction(start) * 1_000_000), 1_000_000) if start else None  # what ffmpeg reads
+        self.origin = origin
+        self.decoded = 0
         self.max_frames = max_frames
         self.every = every
         self.timed = timed
@@ -84,8 +93,9 @@ class FrameReader:
     def _command(self) -> list[str]:
         info = self.info
         rotation = [] if info.autorotate else ["-noautorotate"]
+        seek = ["-noaccurate_seek", "-ss", f"{float(self.start):.6f}"] if self.start else []
         return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", *info.input_options, *rotation,
-                "-i", file_argument(info.path), "-map", f"0:{info.stream_index}", "-fps_mode", "passthrough",
+                *seek, "-i", file_argument(info.path), "-map", f"0:{info.stream_index}", "-fps_mode", "passthrough",
                 "-vf", ",".join(self._filters()),
                 "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
 
@@ -147,7 +157,7 @@ class FrameReader:
         ffmpeg says nothing (it sometimes reaches a truncated Matroska file's end without an error).
         Files with audio are not judged: their declared duration may be the audio's."""
         info = self.info
-        if info.duration is None or info.has_audio or info.is_sequence or self._span is None:
+        if info.duration is None or info.has_audio or info.is_sequence or self._span is None or self.start:
             return
         decoded = float((self._span[1] - self._span[0]) * self._grid[0])
         if decoded < 0.9 * info.duration - 2 / float(info.fps):
@@ -171,7 +181,6 @@ class FrameReader:
         shape = (info.height, info.width, self.channels)
         frame_bytes = int(np.prod(shape)) * self.dtype.itemsize
         index = produced = 0
-        first_pts = None
         finished = False
         try:
             while self.max_frames is None or produced < self.max_frames:
@@ -181,6 +190,7 @@ class FrameReader:
                     break
                 image = np.frombuffer(buf, dtype=self.dtype).reshape(shape)
                 self._check(index)
+                self.decoded = index + 1
                 item = image
                 if self.timed:
                     stamp = self._next_stamp()
@@ -189,8 +199,10 @@ class FrameReader:
                     if stamp is None:
                         ts, duration = Fraction(index) * nominal, nominal
                     else:
-                        first_pts = stamp[0] if first_pts is None else first_pts
-                        ts = snap((stamp[0] - first_pts) * tb, rate)
+                        # a seek's timestamps count from the seek position
+                        shown = (self.start or 0) + stamp[0] * tb
+                        self.origin = shown if self.origin is None else self.origin
+                        ts = snap(shown - self.origin, rate)
                         trusted = stamp[1] > 0 and not info.header_rate_wrong  # its durations are the header's
                         duration = snap(stamp[1] * tb, rate) if trusted else nominal
                     item = TimedFrame(ts, duration, image)

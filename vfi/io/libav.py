@@ -52,6 +52,7 @@ class StreamFacts:
     timestamp_rate: Optional[Fraction] = None  # the rate the first timestamps keep, when they keep one
     mastering: Optional[MasteringDisplay] = None
     light_level: Optional[LightLevel] = None
+    time_base: Optional[Fraction] = None  # of the video stream's timestamps
 
 
 def _rational(buffer: bytes, index: int) -> float:
@@ -78,15 +79,21 @@ def parse_light_level(buffer: bytes) -> Optional[LightLevel]:
     return LightLevel(*struct.unpack_from("<II", buffer, 0))
 
 
+_REORDER_DEPTH = 8  # packets come in decoding order: the latest few shown may still be missing their B-frames
+
+
 def steady_rate(stamps: list[int], time_base: Fraction) -> Optional[Fraction]:
-    """The rate of timestamps that advance by one step throughout (within a tick of rounding), else None."""
+    """The rate of timestamps that advance by one step throughout (within a tick, or a tenth of a step,
+    of rounding: a source timed in milliseconds and remuxed keeps that jitter), else None.
+    The latest `_REORDER_DEPTH` stamps are left out, since frames shown before them may be yet to come."""
     stamps = sorted(set(stamps))
+    stamps = stamps[:-_REORDER_DEPTH] if len(stamps) > 2 * _REORDER_DEPTH else stamps
     if len(stamps) < 4:
         return None
     steps = [b - a for a, b in zip(stamps, stamps[1:])]
     mean = Fraction(stamps[-1] - stamps[0], len(steps))
-    if mean <= 0 or any(abs(step - mean) > 1 for step in steps):
-        return None
+    if mean <= 0 or any(abs(step - mean) > max(1, mean / 10) for step in steps):
+        return None  # a step a tenth of a frame off: not the jitter of a rounded time base
     return 1 / (mean * time_base)
 
 
@@ -120,8 +127,9 @@ def read_facts(path: str | os.PathLike, stream_index: int, hdr: bool = False) ->
             if len(stamps) >= _PACKETS_FOR_RATE:
                 break
         rate = steady_rate(stamps, Fraction(stream.time_base)) if stream.time_base else None
+        time_base = Fraction(stream.time_base) if stream.time_base else None
     mastering, light = _hdr_side_data(path, stream_index) if hdr else (None, None)
-    return StreamFacts(field_order, offset, rate, mastering, light)
+    return StreamFacts(field_order, offset, rate, mastering, light, time_base)
 
 
 def _hdr_side_data(path, stream_index: int) -> tuple[Optional[MasteringDisplay], Optional[LightLevel]]:

@@ -67,6 +67,8 @@ class VideoInfo:
     light_level: Optional[LightLevel] = None
     notes: tuple[str, ...] = ()  # what the user should know about how the input is read
     header_rate_wrong: bool = False  # the timestamps keep another rate than the header (and its durations)
+    timestamps_steady: bool = False  # the first timestamps keep one rate (libav read them): reads may seek
+    time_base: Optional[Fraction] = None  # of the video stream's timestamps, where libav read it
 
     @property
     def audio_codecs(self) -> tuple[str, ...]:
@@ -340,8 +342,9 @@ def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
         fps = parse_rate(f"{float(steady):.4f}") if steady.denominator > 1001 else steady
         notes.append(f"the file's header says {float(info.fps):g} fps but its timestamps are steady at "
                      f"{float(fps):.6g} fps: the timestamps are followed")
-    return replace(info, fps=fps, header_rate_wrong=fps != info.fps, field_order=facts.field_order, start_offset=facts.start_offset,
-                   mastering=facts.mastering, light_level=facts.light_level, notes=tuple(notes))
+    return replace(info, fps=fps, header_rate_wrong=fps != info.fps, field_order=facts.field_order,
+                   start_offset=facts.start_offset, mastering=facts.mastering, light_level=facts.light_level,
+                   notes=tuple(notes), timestamps_steady=steady is not None, time_base=facts.time_base)
 
 
 def deinterlacing(info: VideoInfo, mode: str) -> VideoInfo:

@@ -16,6 +16,7 @@ on storage every node sees, and vfi must be installed on every node.
 from __future__ import annotations
 
 import math
+from collections import Counter
 import socket
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from vfi.core.interface import Interpolator
 from vfi.io.decode import FrameReader
 from vfi.io.encode import EncodeSettings, FrameWriter
 from vfi.io.probe import VideoError, probe
+from vfi.io.seek import ReadFrom, can_seek
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
 from vfi.upsample.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, parts_output,
                               preflight)
@@ -61,6 +63,8 @@ class PartTask:
     part_frames: int
     part: int
     path: str  # where the finished part is published
+    origin: Optional[Fraction] = None  # the first frame's time in ffmpeg's timeline: a task may then seek
+    seek: bool = False  # start decoding near the part (see io.seek); else read the input from its start
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,11 @@ class PartResult:
     frames: int
     ended: bool  # the stream ends in (or right after) this part
     seconds: float
-    stats: StreamStats  # what the stream counted up to the end of this part (the last part: all of it)
+    stats: StreamStats  # what the stream counted from where this task began to read
+    decoded: int = 0  # input frames decoded for this part
+    frames_in: int = 0  # input frames shown within this part's time (all parts together: the input's)
+    note: Optional[str] = None
+    node: str = ""  # the Ray node that rendered it
 
 
 def _worker_interpolator(input: str, model: str, device: str, scale: Optional[float], tile: Optional[int]):
@@ -94,8 +102,21 @@ def render_part(task: PartTask) -> PartResult:
     started = time.perf_counter()
     interpolator = _worker_interpolator(task.input, task.model, task.device, task.scale, task.tile)
     info = probe(Path(task.input), task.input_options, task.video_stream, task.deinterlace).stored()
-    reader = FrameReader(info, timed=True, alpha=task.alpha)
-    frames = prefetch(reader, depth=2 * task.batch_size + 2)
+    begins = Fraction(task.part * task.part_frames) / task.rate  # the part's first frame, in input seconds
+    ends = begins + Fraction(task.part_frames) / task.rate
+    if task.seek and task.origin is not None:
+        # from two input frames before the part: its first pair and the neighbour before that
+        reader = ReadFrom(info, max(Fraction(0), begins - 2 / info.fps), task.origin, alpha=task.alpha)
+    else:
+        reader = FrameReader(info, timed=True, alpha=task.alpha)
+    shown = [0]  # input frames within the part's time
+
+    def counted(frames):
+        for frame in frames:
+            shown[0] += begins <= frame.ts < ends
+            yield frame
+
+    frames = prefetch(counted(reader), depth=2 * task.batch_size + 2)
     writer: Optional[FrameWriter] = None
     count, ended = 0, False
     stats = StreamStats()
@@ -120,7 +141,18 @@ def render_part(task: PartTask) -> PartResult:
         if writer is not None:
             writer.abort()
         frames.close()
-    return PartResult(task.part, count, ended, time.perf_counter() - started, stats)
+    return PartResult(task.part, count, ended, time.perf_counter() - started, stats, reader.decoded, shown[0],
+                      getattr(reader, "note", None), _node())
+
+
+def _node() -> str:
+    """The Ray node this runs on ('' outside a Ray worker)."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else ""
+    except ImportError:
+        return ""
 
 
 def connect(address: str, num_cpus: Optional[int] = None):
@@ -160,6 +192,17 @@ def _failure(exc: BaseException, what: str) -> VideoError:
     lines = [line for line in str(exc).strip().splitlines() if line.strip()]
     reason = lines[-1].strip() if lines else type(exc).__name__  # a task error ends with the worker's own
     return VideoError(f"{what} failed after {TASK_RETRIES} retries: {reason}")
+
+
+def _part_stats(results: list[PartResult], size: int, frames_out: int) -> StreamStats:
+    """The whole run's counts from its tasks': each counts the input frames and cuts within its own part."""
+    ours = lambda r, k: r.part * size <= k < (r.part + 1) * size
+    return StreamStats(frames_in=sum(r.frames_in for r in results), frames_out=frames_out,
+                       interpolated=sum(r.stats.interpolated for r in results),
+                       scene_cuts=sum(1 for r in results for k in r.stats.cut_outputs if ours(r, k)),
+                       repeats_dropped=max((r.stats.repeats_dropped for r in results), default=0),
+                       variable_rate=any(r.stats.variable_rate for r in results),
+                       model_seconds=sum(r.stats.model_seconds for r in results))
 
 
 def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, device: str = "auto",
@@ -206,7 +249,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
         size = output.part_frames
         template = PartTask(str(input_path), tuple(input_options), video_stream, deinterlace, plan.alpha, model, device,
                             scale, tile, rates.stream, rates.output, batch_size, scene_threshold, dedup, settings,
-                            plan.tags, size, 0, "")
+                            plan.tags, size, 0, "", origin=reader.origin, seek=not dedup and can_seek(info))
         estimated = math.ceil(info.duration * rates.stream) if info.duration else None
         if on_start:
             on_start(info, rates.output, estimated)
@@ -255,11 +298,15 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
         except BaseException:
             output.abort(keep_parts=False)
             raise
-    stats = max((r.stats for r in results.values()), key=lambda st: st.frames_in, default=StreamStats())
-    stats = replace(stats, frames_out=(parts - 1) * size + last_frames,
-                    model_seconds=sum(r.stats.model_seconds for r in results.values()))
+    stats = _part_stats(list(results.values()), size, (parts - 1) * size + last_frames)
+    notes += sorted({r.note for r in results.values() if r.note})
+    if not template.seek and len(results) > 1:
+        why = "with --dedup" if dedup else "its timestamps keep no steady rate" if not info.is_sequence else "an image sequence"
+        notes.append(f"{input_path.name}: each part read the input from its start ({why}), "
+                     f"{sum(r.decoded for r in results.values())} frames decoded in all")
     return UpsampleResult(output_path, exact_rate, rates.output, stats, time.perf_counter() - started,
-                          notes + lock.notes, resumed_frames=size * len(have & set(range(parts))))
+                          notes + lock.notes, decoded=sum(r.decoded for r in results.values()),
+                          parts_by_node=dict(Counter(r.node for r in results.values())), resumed_frames=size * len(have & set(range(parts))))
 
 
 @dataclass(frozen=True)

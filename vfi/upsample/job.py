@@ -23,6 +23,7 @@ from vfi.io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettin
 from vfi.io.mux import hdr_metadata_note, video_tag_args
 from vfi.io.output_lock import OutputLock, lock_output
 from vfi.io.probe import VideoError, VideoInfo, probe
+from vfi.io.seek import ReadFrom, can_seek
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
 from vfi.upsample.schedule import resolve_rates
 from vfi.upsample.segments import SegmentedOutput, WholeOutput, job_description, parts_folder
@@ -69,6 +70,8 @@ class UpsampleResult:
     seconds: float
     notes: list[str]
     resumed_frames: int = 0
+    decoded: Optional[int] = None  # input frames decoded in all, where parts were read apart (--ray)
+    parts_by_node: Optional[dict[str, int]] = None  # parts rendered on each Ray node (--ray)
 
     @property
     def output_fps_rate(self) -> float:
@@ -194,6 +197,11 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
                                       part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
                                       audio=keep_audio, stretch_audio=stretch_audio, deinterlace=info.deinterlace)
             skip = writer.done
+            if skip and not writer.complete and not dedup and can_seek(info):  # resumed late: read from near there
+                frames.close()
+                frames = prefetch(ReadFrom(info, max(Fraction(0), skip / rates.stream - 2 / info.fps), reader.origin,
+                                           alpha=plan.alpha), depth=2 * batch_size + 2)
+                first_two = []
             if not writer.complete:
                 estimated = math.ceil(info.duration * rates.stream) if info.duration else None
                 if on_start:

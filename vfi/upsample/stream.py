@@ -32,6 +32,7 @@ class StreamStats:
     variable_rate: bool = False
     model_seconds: float = 0.0
     cut_pairs: set[int] = field(default_factory=set)
+    cut_outputs: list[int] = field(default_factory=list)  # the first output frame of each cut pair
 
 
 @dataclass
@@ -59,6 +60,14 @@ def _continues(first: _Pair, second: _Pair) -> bool:
 
 
 MAX_REPEAT_RUN = 4  # longer runs of one picture are a real pause, not animation on twos/threes
+
+
+def _batch_length(pending: list[_Pair], batch_size: int, part_frames: int) -> int:
+    """How many of the pending pairs make the next batch: `batch_size`, or fewer where a later pair
+    opens a part. A part's batches thus start at its opening pair whatever came before, so a run
+    that starts decoding near a part (a Ray task, a resumed run) forms them as an unbroken run did."""
+    opening = next((i for i, p in enumerate(pending[1:batch_size], 1) if _opens_part([p], part_frames)), None)
+    return opening if opening is not None else batch_size
 
 
 def _opens_part(pairs: list[_Pair], part_frames: int) -> bool:
@@ -152,8 +161,9 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
     `dedup`, a frame that repeats the previous picture is dropped and the motion is
     interpolated across the real change instead of freezing and jumping.
 
-    Interpolators that carry motion from pair to pair start afresh here and in each batch that
-    holds frame n * `part_frames`: a run resumed there gives the frames an unbroken one did.
+    Interpolators that carry motion from pair to pair start afresh here and at the pair that
+    holds frame n * `part_frames`, which also starts a batch: a run that begins anywhere before
+    that pair (resumed, or a Ray task that seeks) gives the part's frames an unbroken one did.
     """
     stats = stats if stats is not None else StreamStats()
     interpolator.reset()
@@ -187,6 +197,7 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         if cut:
             stats.scene_cuts += 1
             stats.cut_pairs.add(index)
+            stats.cut_outputs.append(instants_between(a.ts, b.ts, rate).start)
         pair = _Pair(index, a.image, b.image, instants_between(a.ts, b.ts, rate),
                      times_between(a.ts, b.ts, rate), cut, still, b.ts - a.ts)
         if last_pair and _continues(last_pair[0], pair):
@@ -215,12 +226,13 @@ def interpolate_stream(frames: Iterable, rate: Fraction, interpolator: Interpola
         add_pair(prev, frame)
         prev = frame
         # a batch goes once the pair after it is known: its last pair's frame after comes from that one
-        if len(pending) > batch_size:
-            yield from emit(pending[:batch_size])
-            pending = pending[batch_size:]
+        while (size := _batch_length(pending, batch_size, part_frames)) < len(pending):
+            yield from emit(pending[:size])
+            pending = pending[size:]
     while pending:
-        yield from emit(pending[:batch_size])
-        pending = pending[batch_size:]
+        size = _batch_length(pending, batch_size, part_frames)
+        yield from emit(pending[:size])
+        pending = pending[size:]
     for k in instants_between(prev.ts, stream_end(last_seen, shown, longest), rate):
         if k >= skip_before:
             stats.frames_out += 1

@@ -1,0 +1,110 @@
+"""Reading from near a time: the frames and times of a read from the beginning, for a fraction of the decoding."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import make_clip, moving_frames, vfi
+from vfi.io.decode import FrameReader, read_frames
+from vfi.io.ffmpeg import ffmpeg_exe
+from vfi.io.probe import probe
+from vfi.io.seek import ReadFrom, can_seek, seek_position
+from vfi.upsample import segments
+
+
+def reencode(source: Path, target: Path, *codec: str) -> Path:
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), *codec, str(target)], check=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def short_gops(tmp_path_factory) -> dict[str, Path]:
+    """96 frames at 24 fps with a key frame every 12 and B-frames, in three containers, with sound."""
+    folder = tmp_path_factory.mktemp("seek")
+    source = make_clip(folder / "source.mkv", moving_frames(96, h=64, w=96, scene="ball"), audio=True)
+    mkv = reencode(source, folder / "gop.mkv", "-c:v", "libx264", "-g", "12", "-bf", "2", "-crf", "12", "-c:a", "copy")
+    return {"mkv": mkv, "mp4": reencode(mkv, folder / "gop.mp4", "-c:v", "copy", "-c:a", "aac"),
+            "ts": reencode(mkv, folder / "gop.ts", "-c:v", "copy", "-c:a", "aac")}
+
+
+def test_a_seek_position_is_whole_microseconds_and_whole_ticks():
+    for base in (Fraction(1, 1000), Fraction(1, 90000), Fraction(1, 12800), Fraction(1001, 30000)):
+        position = seek_position(Fraction(41, 10), base)
+        assert position <= Fraction(41, 10) and (position * 1_000_000).denominator == 1
+        assert (position / base).denominator == 1
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+def test_a_read_from_near_a_time_gives_the_frames_and_times_of_a_whole_read(short_gops, container):
+    info = probe(short_gops[container])
+    assert can_seek(info)
+    whole_reader = FrameReader(info, timed=True)
+    whole = {frame.ts: frame.image for frame in whole_reader}
+    needed = Fraction(60, 24)
+    near = ReadFrom(info, needed, whole_reader.origin)
+    frames = list(near)
+    assert near.note is None
+    assert needed - Fraction(12 + 4, 24) <= frames[0].ts <= needed  # from the key frame before, not the start
+    assert near.decoded == len(frames) < len(whole)
+    assert [f.ts for f in frames] == sorted(whole)[-len(frames):]
+    assert all(np.array_equal(f.image, whole[f.ts]) for f in frames)
+
+
+def test_a_container_whose_seeks_shift_the_times_is_read_from_the_beginning_with_a_note(short_gops):
+    info = probe(short_gops["ts"])
+    whole = list(FrameReader(info, timed=True))
+    near = ReadFrom(info, Fraction(60, 24), Fraction(0))
+    frames = list(near)
+    if near.note is None:  # the seek kept the times: then it must have kept them exactly
+        assert all(np.array_equal(f.image, whole[round(f.ts * 24)].image) for f in frames)
+    else:
+        assert "read it from the beginning" in near.note
+        assert [f.ts for f in frames] == [f.ts for f in whole]
+
+
+def test_variable_rate_video_is_not_read_by_seeking(tmp_path):
+    cfr = make_clip(tmp_path / "cfr.mkv", moving_frames(30, h=48, w=64))
+    vfr = reencode(cfr, tmp_path / "vfr.mkv", "-vf", "select='not(eq(mod(n,3),1))'", "-fps_mode", "vfr",
+                   "-c:v", "libx264", "-g", "4")
+    assert not can_seek(probe(vfr))
+
+
+def test_a_resumed_run_reads_from_near_its_first_part_and_gives_the_same_frames(short_gops, tmp_path, monkeypatch):
+    from vfi.classic import Blend
+    from vfi.core.interrupts import ResumableInterrupt
+    from vfi.io.encode import EncodeSettings
+    from vfi.registry import create
+    from vfi.upsample.job import upsample
+
+    src, lossless = short_gops["mp4"], EncodeSettings(codec="auto", lossless=True)
+    run = lambda out, **kw: upsample(src, out, create("blend"), factor=2, encode=lossless, part_frames=48, **kw)
+    whole = tmp_path / "whole.mkv"
+    run(whole)
+
+    calls = []
+    original = Blend.interpolate
+
+    def stop_late(self, *args):  # by the 15th batch of 4 pairs, two parts of 48 frames are done
+        calls.append(1)
+        if len(calls) == 15:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Blend, "interpolate", stop_late)
+    out = tmp_path / "out.mkv"
+    with pytest.raises(ResumableInterrupt):
+        run(out)
+    monkeypatch.setattr(Blend, "interpolate", original)
+    kept = len(list(segments.parts_folder(out).glob("part_*.nut")))
+    assert kept >= 2
+    result = run(out, resume=True)
+    assert result.resumed_frames == kept * 48
+    # decoded from the key frame before the first missing part (12 frames a GOP), not from the start
+    assert result.stats.frames_in <= 96 - kept * 24 + 12 + 4 + 2
+    a, b = read_frames(whole), read_frames(out)
+    assert len(a) == len(b) == 192 and all(np.array_equal(x, y) for x, y in zip(a, b))
