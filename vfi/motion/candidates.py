@@ -1,0 +1,172 @@
+"""Candidate two-way motions for one pair of frames, each cheap on the CPU and each right where others fail.
+
+DIS searches coarse to fine from a start and loses what moves farther than its coarsest
+level can see (a small fast object), or settles on a wrong match that fetches the same
+background into both warps. Each candidate here starts or searches differently:
+
+- `seeded`: DIS from the motion the pair before ended with (today's `flow`);
+- `fine`: DIS down to full resolution (finest scale 0), for thin and small structure;
+- `matched`: sparse SIFT matches, made dense by normalised convolution and refined by DIS;
+  far motion that DIS's pyramid never sees is found by the matches;
+- `homography`: one global motion fitted to the matches (a panning, zooming camera), refined by DIS;
+- `zero`: no motion, which blends: better than a wrong warp on a small fast object.
+
+All take and give working-size grey frames and (h, w, 2) float32 flows in pixels (0 -> 1, 1 -> 0).
+A candidate that cannot be formed (too few matches) returns None; the caller then leaves it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import cv2
+import numpy as np
+
+from vfi.motion.dis import PRESET, reversed_motion, two_way_flow
+from vfi.motion.resample import pixel_grid
+from vfi.motion.stillness import keep_still
+
+Flows = tuple[np.ndarray, np.ndarray]
+MIN_MATCHES = 12  # fewer matches than this say nothing about the motion
+RATIO = 0.75  # Lowe's ratio test: a match must be clearly better than the second best
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Point correspondences from frame 0 to frame 1, (n, 2) float32 each, in pixels (x, y)."""
+
+    points0: np.ndarray
+    points1: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.points0)
+
+    def reversed(self) -> "Matches":
+        return Matches(self.points1, self.points0)
+
+
+def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> Matches:
+    """Mutually best SIFT matches that pass the ratio test (a flat frame has none)."""
+    sift = cv2.SIFT_create(nfeatures=features)
+    k0, d0 = sift.detectAndCompute(gray0, None)
+    k1, d1 = sift.detectAndCompute(gray1, None)
+    empty = Matches(np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
+    if d0 is None or d1 is None or len(k0) < 2 or len(k1) < 2:
+        return empty
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    forward = matcher.knnMatch(d0, d1, k=2)
+    backward = {m.queryIdx: m.trainIdx for m in matcher.match(d1, d0)}
+    kept = [m for m, n in (pair for pair in forward if len(pair) == 2)
+            if m.distance < RATIO * n.distance and backward.get(m.trainIdx) == m.queryIdx]
+    if not kept:
+        return empty
+    p0 = np.float32([k0[m.queryIdx].pt for m in kept])
+    p1 = np.float32([k1[m.trainIdx].pt for m in kept])
+    return Matches(p0, p1)
+
+
+def densify(matches: Matches, shape: tuple[int, int], spacing: int = 8) -> Optional[np.ndarray]:
+    """A dense flow from sparse matches by normalised convolution: each pixel takes the
+    distance-weighted mean motion of the matches near it, from ever wider neighbourhoods where
+    none are near. Worked out on a grid `spacing` pixels apart, then resized."""
+    if len(matches) < MIN_MATCHES:
+        return None
+    h, w = shape
+    gh, gw = max(1, -(-h // spacing)), max(1, -(-w // spacing))
+    motion = matches.points1 - matches.points0
+    cells = np.clip((matches.points0 / spacing).astype(int), 0, [gw - 1, gh - 1])
+    total = np.zeros((gh, gw, 2), np.float32)
+    weight = np.zeros((gh, gw), np.float32)
+    np.add.at(total, (cells[:, 1], cells[:, 0]), motion)
+    np.add.at(weight, (cells[:, 1], cells[:, 0]), 1.0)
+    flow = np.zeros((gh, gw, 2), np.float32)
+    filled = np.zeros((gh, gw), bool)
+    for sigma in (1.0, 2.5, 6.0, 16.0, 48.0):
+        blur = lambda a: cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        num, den = blur(total), blur(weight)
+        ready = (den > 1e-3) & ~filled
+        flow[ready] = num[ready] / den[ready, None]
+        filled |= ready
+    if not filled.all():
+        flow[~filled] = np.median(motion, axis=0)
+    return cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _refined(gray0: np.ndarray, gray1: np.ndarray, start01: np.ndarray, start10: Optional[np.ndarray] = None) -> Flows:
+    """DIS both ways from the given starts (DIS weighs a start as a candidate at every level)."""
+    dis = lambda a, b, s: cv2.DISOpticalFlow_create(PRESET).calc(a, b, np.ascontiguousarray(s, np.float32))
+    f01 = dis(gray0, gray1, start01)
+    f10 = dis(gray1, gray0, reversed_motion(f01) if start10 is None else start10)
+    return keep_still(gray0, gray1, f01, f10)
+
+
+def seeded(gray0: np.ndarray, gray1: np.ndarray, start: Optional[np.ndarray] = None) -> Flows:
+    """DIS from `start` (the motion the pair before ended with), as `flow` computes it."""
+    return two_way_flow(gray0, gray1, start)
+
+
+def fine(gray0: np.ndarray, gray1: np.ndarray, start: Optional[np.ndarray] = None) -> Flows:
+    """DIS refined down to full resolution (finest scale 0)."""
+    def dis(a, b, s):
+        search = cv2.DISOpticalFlow_create(PRESET)
+        search.setFinestScale(0)
+        return search.calc(a, b, None if s is None else np.ascontiguousarray(s, np.float32))
+
+    f01 = dis(gray0, gray1, start)
+    f10 = dis(gray1, gray0, reversed_motion(f01))
+    return keep_still(gray0, gray1, f01, f10)
+
+
+def matched(gray0: np.ndarray, gray1: np.ndarray, matches: Optional[Matches] = None) -> Optional[Flows]:
+    """Sparse matches made dense, then refined by DIS; None where there are too few matches."""
+    matches = sift_matches(gray0, gray1) if matches is None else matches
+    start01 = densify(matches, gray0.shape[:2])
+    start10 = densify(matches.reversed(), gray0.shape[:2])
+    if start01 is None or start10 is None:
+        return None
+    return _refined(gray0, gray1, start01, start10)
+
+
+def homography(gray0: np.ndarray, gray1: np.ndarray, matches: Optional[Matches] = None) -> Optional[Flows]:
+    """One global motion (a homography fitted by RANSAC to the matches), refined by DIS; None where
+    there are too few matches or no consistent fit."""
+    matches = sift_matches(gray0, gray1) if matches is None else matches
+    if len(matches) < MIN_MATCHES:
+        return None
+    h01, inliers = cv2.findHomography(matches.points0, matches.points1, cv2.RANSAC, 3.0)
+    if h01 is None or inliers is None or int(inliers.sum()) < MIN_MATCHES:
+        return None
+    grid = pixel_grid(*gray0.shape[:2])
+    start01 = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), h01).reshape(grid.shape) - grid
+    start10 = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), np.linalg.inv(h01)).reshape(grid.shape) - grid
+    return _refined(gray0, gray1, start01, start10)
+
+
+def zero(gray0: np.ndarray, gray1: np.ndarray) -> Flows:
+    """No motion: the warps are the frames themselves, so the frame at t is their blend."""
+    still = np.zeros((*gray0.shape[:2], 2), np.float32)
+    return still, still.copy()
+
+
+# name -> how the candidate is computed from (gray0, gray1, seed, matches); a plain registry
+CANDIDATES: dict[str, Callable[..., Optional[Flows]]] = {
+    "seeded": lambda g0, g1, seed, matches: seeded(g0, g1, seed),
+    "fine": lambda g0, g1, seed, matches: fine(g0, g1, seed),
+    "matched": lambda g0, g1, seed, matches: matched(g0, g1, matches),
+    "homography": lambda g0, g1, seed, matches: homography(g0, g1, matches),
+    "zero": lambda g0, g1, seed, matches: zero(g0, g1),
+}
+
+
+def all_candidates(gray0: np.ndarray, gray1: np.ndarray, seed: Optional[np.ndarray] = None,
+                   names: tuple[str, ...] = tuple(CANDIDATES)) -> dict[str, Flows]:
+    """Every candidate that can be formed for this pair, by name (the matches are found once)."""
+    needs_matches = {"matched", "homography"} & set(names)
+    matches = sift_matches(gray0, gray1) if needs_matches else None
+    out = {}
+    for name in names:
+        flows = CANDIDATES[name](gray0, gray1, seed, matches)
+        if flows is not None:
+            out[name] = flows
+    return out
