@@ -1,0 +1,72 @@
+"""The candidate selector learns which motion is right from the evidence each candidate gives."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from vfi.models.selector import EVIDENCE, CandidateSelector, candidate_evidence, selected
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a - b) ** 2)))
+
+
+def texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    img = sum(cv2.resize(rng.random((h // s + 1, w // s + 1), np.float32), (w, h)) for s in (2, 6, 16))
+    img = np.stack([img, np.roll(img, 7, 0), np.roll(img, 5, 1)], axis=2)
+    return (img - img.min()) / (img.max() - img.min())
+
+
+def shifted(img: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(img, m, img.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def scene(rng: np.random.Generator, h: int = 48, w: int = 64):
+    """A texture moving by d: the right candidate's motion is d, the wrong one's is off by a few
+    pixels, in a random order. Returns evidence (2, E, h, w), renders (2, 3, h, w), truth, right index."""
+    base = texture(h + 32, w + 32, rng)
+    d = rng.uniform(-6, 6, 2)
+    img0, img1 = base[16:-16, 16:-16], shifted(base, *d)[16:-16, 16:-16]
+    truth = np.moveaxis(shifted(base, *(d / 2))[16:-16, 16:-16], 2, 0)
+    wrong = d + rng.choice([-1, 1], 2) * rng.uniform(3, 6, 2)
+    flows = [np.broadcast_to(np.float32(v), (h, w, 2)).copy() for v in (d, wrong)]
+    right = int(rng.integers(2))
+    order = flows if right == 0 else flows[::-1]
+    pairs = [candidate_evidence(img0, img1, f, -f, 0.5) for f in order]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]), truth, right
+
+
+def test_evidence_has_its_channels_and_the_render_of_a_still_pair_is_the_frame():
+    img = texture(32, 40, np.random.default_rng(0)).astype(np.float32)
+    still = np.zeros((32, 40, 2), np.float32)
+    evidence, render = candidate_evidence(img, img, still, still, 0.3)
+    assert evidence.shape == (EVIDENCE, 32, 40)
+    assert np.allclose(render, np.moveaxis(img, 2, 0), atol=1e-5)
+
+
+def test_a_selector_trained_where_one_candidate_is_right_learns_to_pick_it():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    data = [scene(rng) for _ in range(48)]
+    batch = lambda items: [torch.from_numpy(np.stack(x)) for x in zip(*[d[:3] for d in items])]
+    model = CandidateSelector(width=16)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for step in range(150):
+        evidence, renders, truth = batch([data[i] for i in rng.integers(0, len(data), 8)])
+        loss = (selected(renders, model(evidence)) - truth).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    fresh = [scene(np.random.default_rng(100 + i)) for i in range(8)]
+    evidence, renders, truth = batch(fresh)
+    with torch.no_grad():
+        weights = model(evidence)
+    picked = torch.stack([weights[i, d[3]].mean() for i, d in enumerate(fresh)])
+    assert picked.mean() > 0.9 and picked.min() > 0.7
+    out = selected(renders, weights).numpy()
+    gain = [psnr(out[i], truth[i].numpy()) - psnr(renders[i, 1 - d[3]].numpy(), truth[i].numpy())
+            for i, d in enumerate(fresh)]
+    assert min(gain) > 3  # far better than the wrong motion's picture
