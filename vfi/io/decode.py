@@ -175,7 +175,7 @@ class FrameReader:
     def __iter__(self) -> Iterator:
         info = self.info
         self._proc = start_ffmpeg(self._command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL)
         drain = threading.Thread(target=self._drain, daemon=True)
         drain.start()
         shape = (info.height, info.width, self.channels)

@@ -86,8 +86,8 @@ def _container(path: Path) -> str:
 
 def _can_write(source: Path, stream: Stream, codec_args: list[str], container: str) -> bool:
     """Try the stream into the container for a fraction of a second."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", file_argument(source), "-map", f"0:{stream.index}",
-           *codec_args, "-t", "0.2", "-f", container, "-y", os.devnull]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", file_argument(source),
+           "-map", f"0:{stream.index}", *codec_args, "-t", "0.2", "-f", container, "-y", os.devnull]
     return run_ffmpeg(cmd, capture_output=True).returncode == 0
 
 

@@ -65,7 +65,7 @@ class CandidateSelector(nn.Module):
         own = self.encode(evidence.flatten(0, 1)).unflatten(0, (b, k))
         strongest = own.amax(dim=1, keepdim=True).expand_as(own)  # what the other candidates show
         logits = self.judge(torch.cat([own, strongest], 2).flatten(0, 1)).view(b, k, h, w)
-        return logits.softmax(dim=1)
+        return logits.float().softmax(dim=1)  # weights in full precision, also under bf16 autocast
 
 
 def selected(renders: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

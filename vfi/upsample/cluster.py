@@ -16,9 +16,9 @@ on storage every node sees, and vfi must be installed on every node.
 from __future__ import annotations
 
 import math
-from collections import Counter
 import socket
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
