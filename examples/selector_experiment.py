@@ -9,7 +9,8 @@
    `flow` itself (the `seeded` candidate) and the best single candidate per 16x16 block
    chosen with the truth.
 
-    python examples/selector_experiment.py CORPUS_DIR [--steps 3000] [--out selector.pt]
+    python examples/selector_experiment.py CORPUS_DIR [--steps 3000] [--bf16] [--out selector.pt]
+    python examples/selector_experiment.py CORPUS_DIR --out selector.pt --time-clip CLIP_720P
 """
 
 from __future__ import annotations
@@ -143,6 +144,30 @@ def score(model: CandidateSelector, clips: list[Path], factor: int, max_frames: 
     return rows
 
 
+def time_stages(model: CandidateSelector, clip: Path, pairs: int = 5) -> None:
+    """Milliseconds per output frame at x2 for each stage, on the first pairs of `clip` (bf16 network)."""
+    frames = read_frames(clip, max_frames=2 * pairs + 1)
+    spent, seed = np.zeros(4), None
+    for i in range(0, 2 * pairs, 2):
+        marks = [time.perf_counter()]
+        s0, s1, flows, size = pair_candidates(frames[i], frames[i + 1], seed)
+        seed = -flows["seeded"][1]
+        marks.append(time.perf_counter())
+        got = [candidate_evidence(s0, s1, *flows[name], 0.5) for name in NAMES]
+        marks.append(time.perf_counter())
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            weights = model(torch.from_numpy(np.stack([e for e, _ in got]))[None])[0].numpy()
+        marks.append(time.perf_counter())
+        full = full_size_renders(frames[i], frames[i + 1], flows, size, 0.5)
+        h, w = frames[i].shape[:2]
+        sum(cv2.resize(weights[k], (w, h))[..., None] * full[name].astype(np.float32) for k, name in enumerate(NAMES))
+        marks.append(time.perf_counter())
+        spent += np.diff(marks)
+    ms = 1000 * spent / pairs
+    print(f"{clip.name}: candidates {ms[0]:.0f} ms, evidence {ms[1]:.0f} ms, network {ms[2]:.0f} ms, "
+          f"renders and mix {ms[3]:.0f} ms per frame")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path)
@@ -152,9 +177,15 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=120, help="Frames read per clip.")
     parser.add_argument("--out", type=Path, default=Path("selector.pt"))
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast.")
+    parser.add_argument("--time-clip", type=Path, help="Only time each stage per frame on this clip, with the "
+                        "selector saved at --out.")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
+    if args.time_clip:
+        model = CandidateSelector()
+        model.load_state_dict(torch.load(args.out, weights_only=True))
+        return time_stages(model.eval(), args.time_clip)
     clips = sorted(p for p in args.corpus.iterdir() if p.suffix in {".avi", ".mp4", ".mkv", ".mov", ".mpg", ".ogv"})
     training = [c for c in clips if c.name not in HELD_OUT]
     began = time.perf_counter()
