@@ -51,6 +51,19 @@ def pair_candidates(img0: np.ndarray, img1: np.ndarray, seed):
     return small(img0), small(img1), flows, size
 
 
+NETWORK_SCALE = [1.0]  # the selector's working size, as a fraction of the motion's
+
+
+def network_size(s0: np.ndarray, s1: np.ndarray, flows: dict):
+    """The frames and flows at the selector's size (smaller than the motion's: it is the costly stage)."""
+    scale = NETWORK_SCALE[0]
+    if scale == 1:
+        return s0, s1, flows
+    h, w = max(8, round(s0.shape[0] * scale)), max(8, round(s0.shape[1] * scale))
+    shrink = lambda a: cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
+    return shrink(s0), shrink(s1), {n: (shrink(f01) * scale, shrink(f10) * scale) for n, (f01, f10) in flows.items()}
+
+
 def windows(frames: list[np.ndarray], factor: int):
     seed = None
     for start in range(0, len(frames) - factor, factor):
@@ -65,7 +78,8 @@ def build_cache(clips: list[Path], factor: int, max_frames: int, crops: int, rng
         began, n = time.perf_counter(), len(truths)
         frames = read_frames(clip, max_frames=max_frames)
         for start, s0, s1, flows, size in windows(frames, factor):
-            h, w = size
+            s0, s1, flows = network_size(s0, s1, flows)
+            h, w = s0.shape[:2]
             if h < CROP or w < CROP:
                 continue
             for j in range(1, factor):
@@ -126,9 +140,10 @@ def score(model: CandidateSelector, clips: list[Path], factor: int, max_frames: 
         frames = read_frames(clip, max_frames=max_frames)
         flow_scores, ours = [], []
         for start, s0, s1, flows, size in windows(frames, factor):
+            n0, n1, small_flows = network_size(s0, s1, flows)
             for j in range(1, factor):
                 t = j / factor
-                got = [candidate_evidence(s0, s1, *flows[name], t) for name in NAMES]
+                got = [candidate_evidence(n0, n1, *small_flows[name], t) for name in NAMES]
                 with torch.no_grad():
                     weights = model(torch.from_numpy(np.stack([e for e, _ in got]))[None])[0].numpy()
                 full = full_size_renders(frames[start], frames[start + factor], flows, size, t)
@@ -153,7 +168,8 @@ def time_stages(model: CandidateSelector, clip: Path, pairs: int = 5) -> None:
         s0, s1, flows, size = pair_candidates(frames[i], frames[i + 1], seed)
         seed = -flows["seeded"][1]
         marks.append(time.perf_counter())
-        got = [candidate_evidence(s0, s1, *flows[name], 0.5) for name in NAMES]
+        n0, n1, small_flows = network_size(s0, s1, flows)
+        got = [candidate_evidence(n0, n1, *small_flows[name], 0.5) for name in NAMES]
         marks.append(time.perf_counter())
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
             weights = model(torch.from_numpy(np.stack([e for e, _ in got]))[None])[0].numpy()
@@ -177,11 +193,14 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=120, help="Frames read per clip.")
     parser.add_argument("--out", type=Path, default=Path("selector.pt"))
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast.")
+    parser.add_argument("--network-scale", type=float, default=1.0,
+                        help="The selector's size as a fraction of the motion's working size.")
     parser.add_argument("--time-clip", type=Path, help="Only time each stage per frame on this clip, with the "
                         "selector saved at --out.")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
+    NETWORK_SCALE[0] = args.network_scale
     if args.time_clip:
         model = CandidateSelector()
         model.load_state_dict(torch.load(args.out, weights_only=True))
