@@ -108,3 +108,23 @@ def test_a_resumed_run_reads_from_near_its_first_part_and_gives_the_same_frames(
     assert result.stats.frames_in <= 96 - kept * 24 + 12 + 4 + 2
     a, b = read_frames(whole), read_frames(out)
     assert len(a) == len(b) == 192 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_deep_and_alpha_frames_read_from_near_a_time_equal_a_whole_read(tmp_path):
+    """16-bit RGB and RGBA, in intra-only FFV1: every frame a key frame."""
+    frames = moving_frames(40, h=48, w=64)
+    deep = [(f.astype(np.uint16) * 257) for f in frames]
+    alpha = [np.dstack([f, np.full(f.shape[:2], 200, np.uint8)]) for f in frames]
+    from vfi.io.encode import EncodeSettings
+
+    for name, clip in (("deep.mkv", deep), ("alpha.mkv", alpha)):
+        path = make_clip(tmp_path / name, clip, settings=EncodeSettings(codec="ffv1"))
+        info = probe(path)
+        whole_reader = FrameReader(info, timed=True, alpha=True)
+        whole = {f.ts: f.image for f in whole_reader}
+        near = ReadFrom(info, Fraction(30, 24), whole_reader.origin, alpha=True)
+        got = list(near)
+        assert near.note is None and got[0].ts <= Fraction(30, 24) and len(got) < len(whole)
+        assert got[0].image.shape[-1] == (3 if name == "deep.mkv" else 4)
+        assert got[0].image.dtype == (np.uint16 if name == "deep.mkv" else np.uint8)
+        assert all(np.array_equal(f.image, whole[f.ts]) for f in got)
