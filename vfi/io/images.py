@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from vfi.io.files import atomic_output
-from vfi.io.probe import VideoError, is_pattern
+from vfi.io.probe import PATTERN, VideoError, is_pattern
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -44,5 +43,5 @@ def numbered(pattern: str | os.PathLike, number: int) -> Path:
     """mid_%d.png, 3 -> mid_3.png; a name without a pattern gets _3 before its extension."""
     pattern = Path(pattern)
     if is_pattern(pattern):
-        return pattern.with_name(re.sub(r"%0?\d*d", lambda m: m.group(0) % number, pattern.name, count=1))
+        return pattern.with_name(PATTERN.sub(lambda m: m.group(0) % number, pattern.name, count=1))
     return pattern.with_name(f"{pattern.stem}_{number}{pattern.suffix}")

@@ -99,13 +99,13 @@ class VideoInfo:
         return replace(self, width=self.height if quarter else self.width,
                        height=self.width if quarter else self.height, autorotate=False)
 
-_PATTERN = re.compile(r"%0?\d*d")
+PATTERN = re.compile(r"%0?\d*d")  # the printf number an image-sequence path names its frames with
 
 
 def is_pattern(path: str | os.PathLike) -> bool:
     """An image-sequence pattern names its frames with a printf number (%d, %05d); any other % is
     an ordinary character of a file name ('50%.mp4', 'out 100%.mp4')."""
-    return bool(_PATTERN.search(Path(path).name))
+    return bool(PATTERN.search(Path(path).name))
 
 
 _ALPHA_FORMATS = re.compile(r"^(yuva|rgba|bgra|argb|abgr|gbrap|ya\d|pal8)")

@@ -54,10 +54,6 @@ class ReadFrom:
     def decoded(self) -> int:
         return sum(r.decoded for r in self._readers)
 
-    @property
-    def rate(self) -> Fraction:
-        return self._readers[-1].rate
-
     def _reader(self, start: Optional[Fraction]) -> FrameReader:
         reader = FrameReader(self.info, timed=True, alpha=self.alpha, start=start, origin=self.origin)
         self._readers.append(reader)

@@ -28,10 +28,9 @@ from vfi.core.interface import Interpolator
 from vfi.io.decode import FrameReader
 from vfi.io.encode import EncodeSettings, FrameWriter
 from vfi.io.probe import VideoError, probe
-from vfi.io.seek import ReadFrom, can_seek
 from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, parts_output,
-                              preflight)
+from vfi.upsample.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, part_reader,
+                              parts_output, parts_seek, preflight)
 from vfi.upsample.schedule import resolve_rates
 from vfi.upsample.stream import StreamStats, interpolate_stream
 from vfi.upsample.threads import prefetch
@@ -64,7 +63,6 @@ class PartTask:
     part: int
     path: str  # where the finished part is published
     origin: Optional[Fraction] = None  # the first frame's time in ffmpeg's timeline: a task may then seek
-    seek: bool = False  # start decoding near the part (see io.seek); else read the input from its start
 
 
 @dataclass(frozen=True)
@@ -104,11 +102,8 @@ def render_part(task: PartTask) -> PartResult:
     info = probe(Path(task.input), task.input_options, task.video_stream, task.deinterlace).stored()
     begins = Fraction(task.part * task.part_frames) / task.rate  # the part's first frame, in input seconds
     ends = begins + Fraction(task.part_frames) / task.rate
-    if task.seek and task.origin is not None:
-        # from two input frames before the part: its first pair and the neighbour before that
-        reader = ReadFrom(info, max(Fraction(0), begins - 2 / info.fps), task.origin, alpha=task.alpha)
-    else:
-        reader = FrameReader(info, timed=True, alpha=task.alpha)
+    near = part_reader(info, begins, task.origin, task.alpha, task.dedup) if task.origin is not None else None
+    reader = near or FrameReader(info, timed=True, alpha=task.alpha)
     shown = [0]  # input frames within the part's time
 
     def counted(frames):
@@ -249,7 +244,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
         size = output.part_frames
         template = PartTask(str(input_path), tuple(input_options), video_stream, deinterlace, plan.alpha, model, device,
                             scale, tile, rates.stream, rates.output, batch_size, scene_threshold, dedup, settings,
-                            plan.tags, size, 0, "", origin=reader.origin, seek=not dedup and can_seek(info))
+                            plan.tags, size, 0, "", origin=reader.origin)
         estimated = math.ceil(info.duration * rates.stream) if info.duration else None
         if on_start:
             on_start(info, rates.output, estimated)
@@ -300,7 +295,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
             raise
     stats = _part_stats(list(results.values()), size, (parts - 1) * size + last_frames)
     notes += sorted({r.note for r in results.values() if r.note})
-    if not template.seek and len(results) > 1:
+    if not parts_seek(info, dedup) and len(results) > 1:
         why = "with --dedup" if dedup else "its timestamps keep no steady rate" if not info.is_sequence else "an image sequence"
         notes.append(f"{input_path.name}: each part read the input from its start ({why}), "
                      f"{sum(r.decoded for r in results.values())} frames decoded in all")

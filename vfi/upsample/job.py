@@ -197,10 +197,10 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
                                       part_frames=part_frames, batch=batch_size, scenes=scene_threshold, dedup=dedup,
                                       audio=keep_audio, stretch_audio=stretch_audio, deinterlace=info.deinterlace)
             skip = writer.done
-            if skip and not writer.complete and not dedup and can_seek(info):  # resumed late: read from near there
+            near = part_reader(info, skip / rates.stream, reader.origin, plan.alpha, dedup) if skip else None
+            if near is not None and not writer.complete:  # resumed late: read from near there
                 frames.close()
-                frames = prefetch(ReadFrom(info, max(Fraction(0), skip / rates.stream - 2 / info.fps), reader.origin,
-                                           alpha=plan.alpha), depth=2 * batch_size + 2)
+                frames = prefetch(near, depth=2 * batch_size + 2)
                 first_two = []
             if not writer.complete:
                 estimated = math.ceil(info.duration * rates.stream) if info.duration else None
@@ -233,6 +233,20 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
         stats.frames_out += skip
     return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started,
                          notes + lock.notes, skip)
+
+
+def parts_seek(info: VideoInfo, dedup: bool) -> bool:
+    """Whether a part's read may start near it: not where a seek could change the frames (see io.seek),
+    nor with `dedup`, whose dropping of a repeat depends on the frames before."""
+    return not dedup and can_seek(info)
+
+
+def part_reader(info: VideoInfo, begins: Fraction, origin: Fraction, alpha: bool, dedup: bool) -> Optional[ReadFrom]:
+    """A read of what output from `begins` (input seconds) on needs: from the frame before its first
+    pair (that pair's neighbour), starting at a key frame near there; None where parts do not seek."""
+    if not parts_seek(info, dedup):
+        return None
+    return ReadFrom(info, max(Fraction(0), begins - 2 / info.fps), origin, alpha=alpha)
 
 
 @contextmanager
