@@ -1,28 +1,25 @@
 """Streaming decode: a video's frames as RGB arrays, one at a time, with their real timestamps.
 
-Frames travel as raw RGB over a pipe so nothing but the frames in flight is held in memory;
-ffmpeg's showinfo log gives each frame's presentation time.
+libav decodes (through PyAV) one frame at a time, so nothing but the frames in flight is held in
+memory; each frame keeps the presentation time its stream gives it.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import re
-import subprocess
-import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterator, Optional
 
 import numpy as np
 
-from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
+from vfi.io.frame_filters import FrameFilters, deinterlace_steps, upright_steps
+from vfi.io.libav import opened
 from vfi.io.probe import VideoError, VideoInfo, probe
 
 
 def raw_pix_fmt(channels: int, deep: bool) -> str:
-    """The rawvideo format frames travel in between ffmpeg and vfi."""
+    """The packed RGB format frames travel in between libav and vfi."""
     return {(3, False): "rgb24", (3, True): "rgb48le", (4, False): "rgba", (4, True): "rgba64le"}[(channels, deep)]
 
 
@@ -36,14 +33,10 @@ class TimedFrame:
 
 
 def frame_layout(info: VideoInfo, alpha: bool = False) -> tuple[str, int, np.dtype]:
-    """(ffmpeg rawvideo pix_fmt, channels, dtype) that carries the input without loss."""
+    """(packed pix_fmt, channels, dtype) that carries the input without loss."""
     channels = 4 if alpha and info.has_alpha else 3
     deep = info.high_bit_depth
     return raw_pix_fmt(channels, deep), channels, np.dtype(np.uint16 if deep else np.uint8)
-
-
-_SHOWINFO = re.compile(r"n:\s*\d+\s+pts:\s*(-?\d+)\s+pts_time:\S+\s+duration:\s*(-?\d+).*?\bs:(\d+)x(\d+)")
-_TIME_BASE = re.compile(r"config in time_base: (\d+)/(\d+), frame_rate: (\d+)/(\d+)")
 
 
 def snap(seconds: Fraction, rate: Fraction, tolerance: float = 0.1) -> Fraction:
@@ -53,6 +46,42 @@ def snap(seconds: Fraction, rate: Fraction, tolerance: float = 0.1) -> Fraction:
         return seconds
     k = round(seconds * rate)
     return Fraction(k) / rate if abs(seconds * rate - k) < tolerance else seconds
+
+
+DECODE_TIME_CONTAINERS = ("avi",)  # store no presentation times: libav's guesses at them ignore reordering
+
+
+class PresentationTimes:
+    """Each decoded frame's presentation time as libav judges it best (its best-effort timestamp): the
+    frame's own pts, unless pts have run backwards more often than the packets' decode times, and a
+    guess one frame on where both are missing. In a container that stores only decode times, frames
+    leave the decoder in presentation order and their decode times are the right ones."""
+
+    def __init__(self, frame_ticks: int, decode_times_only: bool = False):
+        self.frame_ticks = max(1, frame_ticks)  # one nominal frame, in time-base ticks
+        self.decode_times_only = decode_times_only
+        self.faulty_pts = self.faulty_dts = 0
+        self.last_pts = self.last_dts = None
+        self.previous: Optional[tuple[int, int]] = None  # the last frame's time and duration
+
+    def __call__(self, pts: Optional[int], dts: Optional[int], duration: int) -> int:
+        if self.decode_times_only or (pts is not None and dts is not None and pts < dts):
+            pts = None  # nothing is shown before it is decoded: such a pts is broken
+        if dts is not None:
+            self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
+            self.last_dts = dts
+        elif pts is not None:
+            self.last_dts = pts
+        if pts is not None:
+            self.faulty_pts += self.last_pts is not None and pts <= self.last_pts
+            self.last_pts = pts
+        elif dts is not None:
+            self.last_pts = dts
+        best = pts if pts is not None and (self.faulty_pts <= self.faulty_dts or dts is None) else dts
+        if best is None:
+            best = 0 if self.previous is None else self.previous[0] + self.previous[1]
+        self.previous = (best, duration if duration > 0 else self.frame_ticks)
+        return best
 
 
 class FrameReader:
@@ -65,168 +94,112 @@ class FrameReader:
     going on with damaged frames, and so does a frame of another size than the first (an image
     sequence with one odd image): it would otherwise be stretched without a word.
 
-    `start` (seconds) begins decoding at the key frame ffmpeg finds for that time, usually at or
-    before it (check the first frame's time: some containers land after it). Times then stay those
-    of a read from the beginning, given `origin`, the time of the file's first frame (`origin`
-    after such a read). `decoded` counts the frames decoded so far.
+    `start` (seconds, in the stream's own timeline) begins decoding at the key frame at or before
+    that time (check the first frame's time: some containers land after it). Times count from
+    `origin`, the time of the file's first frame (`origin` after a read from the beginning).
+    `decoded` counts the frames decoded so far.
     """
 
     def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1,
                  timed: bool = False, alpha: bool = False, start: Optional[Fraction] = None,
                  origin: Optional[Fraction] = None):
         self.info = info
-        self.start = Fraction(round(Fraction(start) * 1_000_000), 1_000_000) if start else None  # what ffmpeg reads
+        self.start = Fraction(start) if start else None
         self.origin = origin
         self.decoded = 0
         self.max_frames = max_frames
         self.every = every
         self.timed = timed
         self.pix_fmt, self.channels, self.dtype = frame_layout(info, alpha)
-        self._proc: Optional[subprocess.Popen] = None
-        self._errors: list[str] = []
-        self._size_error: Optional[str] = None
-        self._logged_frames = 0
-        self._span: Optional[list[int]] = None  # first pts, end pts (pts + duration) of the decoded frames
-        self._stamps: queue.Queue = queue.Queue()
-        self._grid = [Fraction(1), info.fps]  # time base, frame rate (from showinfo's log)
-
-    def _command(self) -> list[str]:
-        info = self.info
-        rotation = [] if info.autorotate else ["-noautorotate"]
-        seek = ["-noaccurate_seek", "-ss", f"{float(self.start):.6f}"] if self.start else []
-        return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", *info.input_options, *rotation,
-                *seek, "-i", file_argument(info.path), "-map", f"0:{info.stream_index}", "-fps_mode", "passthrough",
-                "-vf", ",".join(self._filters()),
-                "-f", "rawvideo", "-pix_fmt", self.pix_fmt, "-"]
-
-    def _filters(self) -> list[str]:
-        """A deinterlacer (one frame per field, the stream's own parity) where the input needs one,
-        then showinfo, whose log gives each frame's timestamp."""
-        field = [f"{self.info.deinterlace}=mode=send_field:parity=auto:deint=all"] if self.info.deinterlace else []
-        return [*field, "showinfo=checksum=0"]
-
-    def _drain(self) -> None:
-        """Read ffmpeg's log: frame timestamps go to a queue, errors are kept for the message.
-
-        Errors before the first decoded frame (a capture cut mid-GOP, leading junk) are
-        harmless and ignored; any error after it means damaged frames.
-        """
-        for raw in self._proc.stderr:
-            line = raw.decode(errors="replace").rstrip()
-            if "[error]" in line or "[fatal]" in line:
-                if self._logged_frames:
-                    self._errors.append(line.split("] ", 2)[-1] if "] " in line else line)
-            elif "showinfo" in line:
-                match = _SHOWINFO.search(line)
-                if match:
-                    self._logged_frames += 1
-                    pts, duration = int(match.group(1)), int(match.group(2))
-                    size = (int(match.group(3)), int(match.group(4)))
-                    if size != (self.info.width, self.info.height) and self._size_error is None:
-                        self._size_error = (f"frame {self._logged_frames - 1} is {size[0]}x{size[1]}, the first frames "
-                                            f"{self.info.width}x{self.info.height}: vfi needs one frame size throughout")
-                    if self._span is None:
-                        self._span = [pts, pts]
-                    self._span[1] = max(self._span[1], pts + max(duration, 0))
-                    if self.timed:
-                        self._stamps.put((pts, duration))
-                    continue
-                base = _TIME_BASE.search(line)
-                if base:
-                    tb = Fraction(int(base.group(1)), int(base.group(2)))
-                    rate = Fraction(int(base.group(3)), max(1, int(base.group(4))))
-                    self._grid = [tb, rate if rate > 0 else self.info.fps]
-        self._stamps.put(None)
+        self._rate: Optional[Fraction] = None  # the stream's exact nominal rate, once it is open
 
     @property
     def rate(self) -> Fraction:
-        """The exact nominal frame rate, known once a frame was read: ffmpeg prints rates rounded
-        (5.995 fps as '6'), the decoder's own rate replaces the printed one when it rounds to it."""
-        exact = self._grid[1]
+        """The exact nominal frame rate, known once the stream is open: probing reports rates as ffmpeg
+        prints them (5.995 fps as '6'), and libav's own rate replaces that when it rounds to it."""
+        exact = self._rate or self.info.fps
         return exact if abs(float(exact) - float(self.info.fps)) <= 0.005 + 1e-9 else self.info.fps
 
-    def _check(self, frames: int) -> None:
-        if self._size_error:
-            raise VideoError(f"{self.info.path}: {self._size_error}")
-        if self._errors:
-            raise VideoError(f"{self.info.path}: decoding failed after {frames} frame(s) "
-                             f"(damaged or truncated file?): {self._errors[-1]}")
+    def _frames(self, container, stream) -> Iterator:
+        """Decoded (and filtered) frames, with the end of the stream flushing the filters."""
+        upright = upright_steps(self.info.display_matrix) if self.info.autorotate else []
+        steps = upright + deinterlace_steps(self.info.deinterlace)
+        time_base = Fraction(stream.time_base or Fraction(1, 1000))
+        filters = FrameFilters(steps, time_base, self._rate or self.info.fps, self.pix_fmt)
+        times = PresentationTimes(round(1 / ((self._rate or self.info.fps) * time_base)),
+                                  container.format.name in DECODE_TIME_CONTAINERS)
+        for frame in container.decode(stream):
+            frame.pts = times(frame.pts, frame.dts, frame.duration or 0)
+            yield from filters(frame)
+        yield from filters(None)
 
-    def _check_length(self, frames: int) -> None:
+    def _check(self, logs: list, frames: int, errors_before: int) -> None:
+        """libav logs damage it meets (and conceals) as errors: any after the first frame stop the read."""
+        if len(logs) > errors_before:
+            raise VideoError(f"{self.info.path}: decoding failed after {frames} frame(s) "
+                             f"(damaged or truncated file?): {logs[-1][2].strip()}")
+
+    def _check_length(self, frames: int, span: Optional[Fraction]) -> None:
         """A video that stops well short of the duration its file declares was cut off, even when
-        ffmpeg says nothing (it sometimes reaches a truncated Matroska file's end without an error).
+        libav says nothing (it sometimes reaches a truncated Matroska file's end without an error).
         Files with audio are not judged: their declared duration may be the audio's."""
         info = self.info
-        if info.duration is None or info.has_audio or info.is_sequence or self._span is None or self.start:
+        if info.duration is None or info.has_audio or info.is_sequence or span is None or self.start:
             return
-        decoded = float((self._span[1] - self._span[0]) * self._grid[0])
-        if decoded < 0.9 * info.duration - 2 / float(info.fps):
+        if span < 0.9 * info.duration - 2 / float(info.fps):
             raise VideoError(f"{info.path}: decoding failed after {frames} frame(s) (damaged or truncated "
-                             f"file?): the video ends at {decoded:.2f} s of the {info.duration:.2f} s the file declares")
-
-    def _next_stamp(self) -> Optional[tuple[int, int]]:
-        while True:
-            try:
-                return self._stamps.get(timeout=1.0)
-            except queue.Empty:
-                if self._proc.poll() is not None and self._stamps.empty():
-                    return None
+                             f"file?): the video ends at {float(span):.2f} s of the {info.duration:.2f} s the file declares")
 
     def __iter__(self) -> Iterator:
         info = self.info
-        self._proc = start_ffmpeg(self._command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  stdin=subprocess.DEVNULL)
-        drain = threading.Thread(target=self._drain, daemon=True)
-        drain.start()
-        shape = (info.height, info.width, self.channels)
-        frame_bytes = int(np.prod(shape)) * self.dtype.itemsize
-        index = produced = 0
-        finished = False
-        try:
-            while self.max_frames is None or produced < self.max_frames:
-                buf = self._proc.stdout.read(frame_bytes)
-                if len(buf) < frame_bytes:
-                    finished = True
-                    break
-                image = np.frombuffer(buf, dtype=self.dtype).reshape(shape)
-                self._check(index)
-                self.decoded = index + 1
-                item = image
-                if self.timed:
-                    stamp = self._next_stamp()
-                    tb, rate = self._grid[0], self.rate
-                    nominal = 1 / rate
-                    if stamp is None:
-                        ts, duration = Fraction(index) * nominal, nominal
-                    else:
-                        # a seek's timestamps count from the seek position
-                        shown = (self.start or 0) + stamp[0] * tb
-                        self.origin = shown if self.origin is None else self.origin
-                        ts = snap(shown - self.origin, rate)
-                        trusted = stamp[1] > 0 and not info.header_rate_wrong  # its durations are the header's
-                        duration = snap(stamp[1] * tb, rate) if trusted else nominal
-                    item = TimedFrame(ts, duration, image)
-                if index % self.every == 0:
-                    produced += 1
-                    yield item
-                index += 1
-        finally:
-            self.close()
-        if finished:
-            raise_if_stopped(self._proc.returncode)
-            drain.join(timeout=5)
-            self._check(index)
-            self._check_length(index)
-            if self._proc.returncode not in (0, None):
-                raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
-                                 f"(ffmpeg exit code {self._proc.returncode})")
+        import av
 
-    def close(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-        if self._proc is not None:
-            self._proc.wait()
-            self._proc.stdout.close()
+        with opened(info.path, info.input_options, info.is_sequence) as (container, logs):
+            stream = container.streams[info.stream_index]
+            stream.thread_type = "AUTO"
+            self._rate = Fraction(stream.guessed_rate) * (2 if info.deinterlace else 1) if stream.guessed_rate else None
+            if self.start:
+                container.seek(int(self.start // Fraction(stream.time_base)), stream=stream, backward=True)
+            index = produced = 0
+            errors_before = None
+            first = last_end = None
+            try:
+                for frame in self._frames(container, stream):
+                    if self.max_frames is not None and produced >= self.max_frames:
+                        return
+                    errors_before = len(logs) if errors_before is None else errors_before
+                    self._check(logs, index, errors_before)
+                    if (frame.width, frame.height) != (info.width, info.height):
+                        raise VideoError(f"{info.path}: frame {index} is {frame.width}x{frame.height}, the first frames "
+                                         f"{info.width}x{info.height}: vfi needs one frame size throughout")
+                    self.decoded = index + 1
+                    item = np.ascontiguousarray(frame.to_ndarray())
+                    tb = Fraction(frame.time_base) if frame.time_base else Fraction(stream.time_base)
+                    if frame.pts is not None:
+                        first = frame.pts * tb if first is None else first
+                        last_end = frame.pts * tb + max(frame.duration or 0, 0) * tb
+                    if self.timed:
+                        item = self._timed(frame, tb, index, item)
+                    if index % self.every == 0:
+                        produced += 1
+                        yield item
+                    index += 1
+            except av.FFmpegError as error:
+                raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
+                                 f"(damaged or truncated file?): {error}") from None
+            if errors_before is not None:
+                self._check(logs, index, errors_before)
+            self._check_length(index, None if first is None else last_end - first)
+
+    def _timed(self, frame, tb: Fraction, index: int, image: np.ndarray) -> TimedFrame:
+        rate = self.rate
+        nominal = 1 / rate
+        if frame.pts is None:
+            return TimedFrame(Fraction(index) * nominal, nominal, image)
+        shown = frame.pts * tb
+        self.origin = shown if self.origin is None else self.origin
+        trusted = (frame.duration or 0) > 0 and not self.info.header_rate_wrong  # its durations are the header's
+        return TimedFrame(snap(shown - self.origin, rate), snap(frame.duration * tb, rate) if trusted else nominal, image)
 
 
 def read_frames(path: str | os.PathLike, max_frames: Optional[int] = None) -> list[np.ndarray]:

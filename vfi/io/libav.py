@@ -1,22 +1,26 @@
-"""Stream facts that ffmpeg's printed description leaves out, read from libav itself through PyAV:
+"""Opening a file with libav (through PyAV) and the stream facts that need more than its header:
 the field order, where the video starts beside the other streams, the rate its timestamps really
-keep, and the HDR mastering-display and light-level side data.
+keep, the display matrix, and the HDR mastering-display and light-level side data.
 
-These decide where frames and sound lie (timestamps and edit lists, not header rates) and
-what an HDR output must carry; nothing here decodes more than the first frame.
+These decide where frames and sound lie (timestamps and edit lists, not header rates), which way
+up a picture is shown and what an HDR output must carry; nothing here decodes more than the first
+frame. libav reports damage only in its log, so files are opened with its error lines collected.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
+from typing import Iterator, Optional
 
 # libav's AVFieldOrder: TT and TB show the top field first, BB and BT the bottom one
 _FIELD_ORDERS = {2: "tff", 4: "tff", 3: "bff", 5: "bff", "tt": "tff", "tb": "tff", "bb": "bff", "bt": "bff"}
 _PACKETS_FOR_RATE = 48  # packets whose timestamps judge the rate (B-frame reordering settles within them)
+_PACKETS_FOR_FIRST_FRAME = 600  # a stream cut mid-GOP may need many packets before a frame decodes
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class StreamFacts:
     mastering: Optional[MasteringDisplay] = None
     light_level: Optional[LightLevel] = None
     time_base: Optional[Fraction] = None  # of the video stream's timestamps
+    display_matrix: Optional[tuple[int, ...]] = None  # the 3x3 16.16 matrix players apply, row by row
 
 
 def _rational(buffer: bytes, index: int) -> float:
@@ -107,46 +112,83 @@ def _side_data(buffer_holder) -> bytes:
     return ctypes.string_at(buffer_holder.buffer_ptr, buffer_holder.buffer_size)
 
 
-def read_facts(path: str | os.PathLike, stream_index: int, hdr: bool = False) -> StreamFacts:
-    """Facts about video stream `stream_index` (absolute number) of a file. `hdr`: also decode the first
-    frame for its mastering-display and light-level side data (costly for nothing on SDR video)."""
+def _errors_to_captures() -> None:
+    """Have libav's error lines (and only those) reach PyAV's captures, and never the terminal."""
+    import av.logging
+
+    if av.logging.get_level() != av.logging.ERROR:
+        av.logging.set_level(av.logging.ERROR)
+        quiet = logging.getLogger("libav")
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
+
+
+def demuxer_options(input_options: tuple[str, ...]) -> dict[str, str]:
+    """Command-line style input options (("-framerate", "30")) as the demuxer's option dictionary."""
+    return {key.lstrip("-"): str(value) for key, value in zip(input_options[::2], input_options[1::2])}
+
+
+@contextmanager
+def opened(path: str | os.PathLike, input_options: tuple[str, ...] = (), sequence: bool = False
+           ) -> Iterator[tuple["av.container.InputContainer", list]]:
+    """The file opened by libav's demuxer (an image sequence by the image2 demuxer), with the list that
+    collects the (level, component, message) error lines libav logs while it is open."""
+    import av
+    import av.logging
+
+    _errors_to_captures()
+    with av.logging.Capture(local=False) as logs:
+        container = av.open(os.path.abspath(path), format="image2" if sequence else None,
+                            options=demuxer_options(input_options))
+        try:
+            yield container, logs
+        finally:
+            container.close()
+
+
+def stream_facts(container, stream, hdr: bool = True) -> StreamFacts:
+    """Facts about one video stream of an open file, from its first packets and its first decoded frame;
+    `hdr`: also read the frame's mastering-display and light-level side data."""
+    starts = [s.start_time * s.time_base for s in container.streams
+              if s.start_time is not None and s.time_base is not None]
+    own = stream.start_time * stream.time_base if stream.start_time is not None and stream.time_base else None
+    offset = Fraction(own - min(starts)) if own is not None and starts else Fraction(0)
+    time_base = Fraction(stream.time_base) if stream.time_base else None
+    stamps, first = [], None
+    for packets, packet in enumerate(container.demux(stream)):
+        when = packet.pts if packet.pts is not None else packet.dts
+        if when is not None and len(stamps) < _PACKETS_FOR_RATE:
+            stamps.append(when)
+        if first is None and packets < _PACKETS_FOR_FIRST_FRAME:
+            first = _first_frame(stream, packet)
+        if len(stamps) >= _PACKETS_FOR_RATE and (first is not None or packets >= _PACKETS_FOR_FIRST_FRAME):
+            break
+    rate = steady_rate(stamps, time_base) if time_base else None
+    matrix = mastering = light = None
+    for item in first.side_data if first is not None else ():
+        kind = str(item.type)
+        if kind.endswith("DISPLAYMATRIX"):
+            matrix = struct.unpack_from("<9i", _side_data(item))
+        elif hdr and kind.endswith("MASTERING_DISPLAY_METADATA"):
+            mastering = parse_mastering(_side_data(item))
+        elif hdr and kind.endswith("CONTENT_LIGHT_LEVEL"):
+            light = parse_light_level(_side_data(item))
+    return StreamFacts(_field_order(stream.codec_context.field_order), offset, rate, mastering, light,
+                       time_base, matrix)
+
+
+def _first_frame(stream, packet):
+    """The first frame a packet completes, if any (a damaged packet is passed over)."""
     import av
 
-    with av.open(os.path.abspath(path)) as container:
-        stream = container.streams[stream_index]
-        field_order = _field_order(stream.codec_context.field_order)
-        starts = [s.start_time * s.time_base for s in container.streams
-                  if s.start_time is not None and s.time_base is not None]
-        own = stream.start_time * stream.time_base if stream.start_time is not None and stream.time_base else None
-        offset = Fraction(own - min(starts)) if own is not None and starts else Fraction(0)
-        stamps = []
-        for packet in container.demux(stream):
-            when = packet.pts if packet.pts is not None else packet.dts
-            if when is not None:
-                stamps.append(when)
-            if len(stamps) >= _PACKETS_FOR_RATE:
-                break
-        rate = steady_rate(stamps, Fraction(stream.time_base)) if stream.time_base else None
-        time_base = Fraction(stream.time_base) if stream.time_base else None
-    mastering, light = _hdr_side_data(path, stream_index) if hdr else (None, None)
-    return StreamFacts(field_order, offset, rate, mastering, light, time_base)
-
-
-def _hdr_side_data(path, stream_index: int) -> tuple[Optional[MasteringDisplay], Optional[LightLevel]]:
-    """HDR10 side data of the first decoded frame (libav lifts it there from SEI and container alike)."""
-    import av
-
-    mastering = light = None
     try:
-        with av.open(os.path.abspath(path)) as container:
-            for frame in container.decode(container.streams[stream_index]):
-                for item in frame.side_data:
-                    kind = str(item.type)
-                    if kind.endswith("MASTERING_DISPLAY_METADATA"):
-                        mastering = parse_mastering(_side_data(item))
-                    elif kind.endswith("CONTENT_LIGHT_LEVEL"):
-                        light = parse_light_level(_side_data(item))
-                break
+        frames = stream.codec_context.decode(packet)
     except av.FFmpegError:
-        pass
-    return mastering, light
+        return None
+    return frames[0] if frames else None
+
+
+def read_facts(path: str | os.PathLike, stream_index: int, hdr: bool = False) -> StreamFacts:
+    """Facts about video stream `stream_index` (absolute number) of a file."""
+    with opened(path) as (container, _):
+        return stream_facts(container, container.streams[stream_index], hdr=hdr)

@@ -1,9 +1,8 @@
-"""What a video file holds, read from ffmpeg's description of it: size, rate, tags and streams.
+"""What a video file holds, read from libav (through PyAV): size, rate, tags and streams.
 
-imageio-ffmpeg ships ffmpeg but not ffprobe, so the description ffmpeg prints for `-i` is
-parsed; rates printed there are rounded and are made exact where they can be. What it leaves
-out (field order, where each stream starts, the rate the timestamps keep, HDR side data) comes
-from libav itself (`io.libav`).
+Rates are taken as ffmpeg reports them (two decimals, NTSC rates recovered exactly) and the rate
+the timestamps really keep overrides a header that disagrees; field order, start offsets, the
+display matrix and HDR side data come from the first packets and frame (`io.libav`).
 """
 
 from __future__ import annotations
@@ -15,8 +14,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
-from vfi.io.libav import LightLevel, MasteringDisplay, StreamFacts, read_facts
+from vfi.io import colour_names
+from vfi.io.frame_filters import display_rotation
+from vfi.io.libav import LightLevel, MasteringDisplay, StreamFacts, opened, stream_facts
 
 
 class VideoError(Exception):
@@ -27,7 +27,7 @@ class VideoError(Exception):
 class Stream:
     """One stream of the input besides the video that is interpolated."""
 
-    index: int  # ffmpeg's absolute stream number (0:index)
+    index: int  # the absolute stream number (ffmpeg's 0:index)
     kind: str  # Video, Audio, Subtitle, Attachment, Data
     codec: str
     attached_pic: bool = False  # cover art: a still image stored as a video stream
@@ -69,6 +69,7 @@ class VideoInfo:
     header_rate_wrong: bool = False  # the timestamps keep another rate than the header (and its durations)
     timestamps_steady: bool = False  # the first timestamps keep one rate (libav read them): reads may seek
     time_base: Optional[Fraction] = None  # of the video stream's timestamps, where libav read it
+    display_matrix: Optional[tuple[int, ...]] = None  # what `rotation` comes from, flips included
 
     @property
     def audio_codecs(self) -> tuple[str, ...]:
@@ -120,23 +121,6 @@ def pixel_bits(pix_fmt: str) -> int:
     return int(match.group(1)) if match and int(match.group(1)) <= 16 else 8
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split ffmpeg's stream description on commas that are not inside parentheses."""
-    parts, depth, current = [], 0, []
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current).strip())
-    return parts
-
-
 def parse_rate(text: str) -> Fraction:
     """Turn ffmpeg's printed rate ('29.97', '30', '12.05', '1k') into an exact fraction.
 
@@ -180,10 +164,6 @@ def parse_fps_argument(text: str) -> Fraction:
     return rate
 
 
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"Stream #\d+:(\d+)\S*: (Video|Audio|Subtitle|Attachment|Data): (.*)")
-
-
 def _check_readable(path: Path) -> None:
     if is_pattern(path):
         if not path.parent.is_dir():
@@ -199,41 +179,47 @@ def _check_readable(path: Path) -> None:
         raise VideoError(f"{path}: empty file")
 
 
-def _stream_blocks(text: str) -> list[tuple[int, str, str, str]]:
-    """(index, kind, first line, the lines below it) of each stream ffmpeg lists."""
-    matches = list(_STREAM.finditer(text))
-    blocks = []
-    for n, match in enumerate(matches):
-        end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
-        blocks.append((int(match.group(1)), match.group(2), match.group(3), text[match.end():end]))
-    return blocks
+def printed_rate(rate: Fraction) -> str:
+    """A rate as ffmpeg reports it: two decimals, whole rates bare, thousands as 'k' (print_fps)."""
+    value = float(rate)
+    hundredths = round(value * 100)
+    if not hundredths:
+        return f"{value:1.4f}"
+    if hundredths % 100:
+        return f"{value:3.2f}"
+    if hundredths % 100_000:
+        return f"{value:1.0f}"
+    return f"{value / 1000:1.0f}k"
 
 
-def parse_colour(pix_fmt_field: str) -> Colour:
-    """The tags in 'yuv420p10le(tv, bt2020nc/bt2020/smpte2084, progressive)'; one name stands for all three."""
-    inner = re.search(r"\((.*)\)", pix_fmt_field)
-    if not inner:
-        return Colour()
-    known = lambda name: None if name in ("unknown", "reserved") else name
-    range_, tags = None, None
-    for item in (part.strip() for part in inner.group(1).split(",")):
-        if item in ("tv", "pc"):
-            range_ = item
-        elif "/" in item:
-            tags = item.split("/")
-        elif item not in ("progressive", "top first", "bottom first", "top coded first (swapped)",
-                          "bottom coded first (swapped)") and re.fullmatch(r"[\w-]+", item) and tags is None:
-            tags = [item] * 3
-    matrix, primaries, transfer = (known(t) for t in tags) if tags and len(tags) == 3 else (None, None, None)
-    return Colour(range_, matrix, primaries, transfer)
-
-
-def _sar(fields: list[str]) -> Fraction:
-    for field in fields:
-        match = re.search(r"SAR (\d+):(\d+)", field)
-        if match and int(match.group(1)) > 0 and int(match.group(2)) > 0:
-            return Fraction(int(match.group(1)), int(match.group(2)))
+def _aspect(*candidates) -> Fraction:
+    """The first valid sample aspect ratio: the codec's, else the container's; square pixels without one."""
+    for value in candidates:
+        if value and value > 0:
+            return Fraction(value)
     return Fraction(1)
+
+
+def _colour(codec) -> Colour:
+    return Colour(colour_names.name(colour_names.RANGES, codec.color_range),
+                  colour_names.name(colour_names.MATRICES, codec.colorspace),
+                  colour_names.name(colour_names.PRIMARIES, codec.color_primaries),
+                  colour_names.name(colour_names.TRANSFERS, codec.color_trc))
+
+
+def _stream(stream) -> Stream:
+    import av.stream
+
+    codec = stream.codec_context
+    name = codec.codec.canonical_name if codec is not None and codec.codec is not None else "none"
+    attached = bool(int(stream.disposition or 0) & int(av.stream.Disposition.attached_pic))
+    return Stream(stream.index, stream.type.capitalize(), name, stream.type == "video" and attached)
+
+
+def _open_error(path: Path, error: Exception) -> VideoError:
+    if is_pattern(path):
+        return VideoError(f"{path}: no images match this pattern")
+    return VideoError(f"{path}: not a readable video (damaged, truncated or not a video file)")
 
 
 DEINTERLACE_MODES = ("auto", "off", "bwdif", "yadif")
@@ -241,7 +227,7 @@ DEINTERLACE_MODES = ("auto", "off", "bwdif", "yadif")
 
 def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_stream: int = 0,
           deinterlace: str = "auto") -> VideoInfo:
-    """Read a video's size, rate, tags and streams from ffmpeg's description of it.
+    """Read a video's size, rate, tags and streams.
 
     A path with a printf pattern (frames/%05d.png) is an image sequence; `input_options`
     such as ("-framerate", "30") give its rate. `video_stream` picks among several video
@@ -252,97 +238,74 @@ def probe(path: str | os.PathLike, input_options: tuple[str, ...] = (), video_st
         raise VideoError(f"--deinterlace '{deinterlace}': choose one of {', '.join(DEINTERLACE_MODES)}")
     path = Path(path)
     _check_readable(path)
-    proc = run_ffmpeg(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", *input_options, "-i", file_argument(path)],
-        capture_output=True, text=True, errors="replace",
-    )
-    text = proc.stderr
-    streams, videos = [], []
-    for index, kind, desc, below in _stream_blocks(text):
-        attached = kind == "Video" and "attached pic" in desc
-        if kind == "Video" and not attached:
-            videos.append((index, desc, below))
-        streams.append(Stream(index, kind, _split_top_level(desc)[0].split(" ")[0], attached))
+    import av
+
+    try:
+        with opened(path, tuple(input_options), is_pattern(path)) as (container, _):
+            return deinterlacing(_described(path, container, tuple(input_options), video_stream), deinterlace)
+    except (av.FFmpegError, OSError) as error:
+        raise _open_error(path, error) from None
+
+
+def _described(path: Path, container, input_options: tuple[str, ...], video_stream: int) -> VideoInfo:
+    streams = [_stream(s) for s in container.streams]
+    videos = [s for s in streams if s.kind == "Video" and not s.attached_pic]
     if not videos:
         audio = [s.codec for s in streams if s.kind == "Audio"]
-        if is_pattern(path):
-            raise VideoError(f"{path}: no images match this pattern")
         if audio:
             raise VideoError(f"{path}: has only audio ({', '.join(audio)}), no video stream")
-        if "Invalid data" in text or "moov atom not found" in text:
-            raise VideoError(f"{path}: not a readable video (damaged, truncated or not a video file)")
-        raise VideoError(f"{path}: not a video (ffmpeg finds no video stream in it)")
+        raise VideoError(f"{path}: not a video (libav finds no video stream in it)")
     if not 0 <= video_stream < len(videos):
         raise VideoError(f"{path}: has {len(videos)} video stream(s); --video-stream counts from 0 "
                          f"to {len(videos) - 1}")
-    stream_index, video_line, below = videos[video_stream]
-    fields = _split_top_level(video_line)
-    codec = fields[0].split(" ")[0]
-    pix_fmt = fields[1].split("(")[0].strip() if len(fields) > 1 else "unknown"
-    width = height = None
-    fps = tbr = None
-    for field in fields:
-        size = re.match(r"(\d+)x(\d+)", field)
-        if size and width is None:
-            width, height = int(size.group(1)), int(size.group(2))
-        rate = re.match(r"([\d.]+k?) (fps|tbr)$", field)
-        if rate:
-            if rate.group(2) == "fps":
-                fps = rate.group(1)
-            else:
-                tbr = rate.group(1)
-    if width is None or width <= 0 or height <= 0:
+    chosen = videos[video_stream]
+    stream = container.streams[chosen.index]
+    codec = stream.codec_context
+    width, height = codec.width, codec.height
+    if not width or not height or width <= 0 or height <= 0:
         raise VideoError(f"{path}: cannot read the video's frame size")
     if width * height > MAX_PIXELS:
         raise VideoError(f"{path}: frame size {width}x{height} is beyond what vfi handles (at most 16384x16384)")
-    rotation_match = re.search(r"rotation of (-?[\d.]+) degrees", below)
-    rotation = float(rotation_match.group(1)) if rotation_match else 0.0
-    if round(abs(rotation)) % 180 == 90:
-        width, height = height, width  # ffmpeg decodes upright by default
-    rate_text = fps or tbr
-    if rate_text is None:
+    rate = stream.average_rate or stream.base_rate
+    if not rate:
         raise VideoError(f"{path}: cannot read the video's frame rate")
-    duration = None
-    dur = _DURATION.search(text)
-    if dur:
-        h, m, s = dur.groups()
-        duration = int(h) * 3600 + int(m) * 60 + float(s)
     info = VideoInfo(
-        path=path, width=width, height=height, fps=parse_rate(rate_text), duration=duration,
-        codec=codec, pix_fmt=pix_fmt, stream_index=stream_index,
-        streams=tuple(s for s in streams if s.index != stream_index),
-        chapters=len(re.findall(r"^\s*Chapter #", text, re.M)), sar=_sar(fields),
-        colour=parse_colour(fields[1]) if len(fields) > 1 else Colour(), rotation=rotation,
-        input_options=tuple(input_options),
+        path=path, width=width, height=height, fps=parse_rate(printed_rate(Fraction(rate))),
+        duration=container.duration / 1_000_000 if container.duration else None,
+        codec=chosen.codec, pix_fmt=codec.pix_fmt or "unknown", stream_index=chosen.index,
+        streams=tuple(s for s in streams if s.index != chosen.index), chapters=len(container.chapters()),
+        sar=_aspect(codec.sample_aspect_ratio, stream.sample_aspect_ratio), colour=_colour(codec),
+        input_options=input_options,
     )
-    return deinterlacing(with_facts(info, _facts(info)), deinterlace)
+    if info.is_sequence:
+        return info
+    try:
+        facts = stream_facts(container, stream, hdr=info.colour.transfer in _HDR_TRANSFERS or info.high_bit_depth)
+    except Exception:  # PyAV raises its own error classes, and ValueError on odd streams
+        facts = StreamFacts()
+    return with_facts(info, facts)
 
 
 _HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
 
 
-def _facts(info: VideoInfo) -> StreamFacts:
-    """libav's facts for a file (an image sequence has none to add); a file ffmpeg reads but
-    libav's demuxer cannot open keeps what the description said."""
-    if info.is_sequence:
-        return StreamFacts()
-    try:
-        return read_facts(info.path, info.stream_index,
-                          hdr=info.colour.transfer in _HDR_TRANSFERS or info.high_bit_depth)
-    except Exception:  # PyAV raises its own error classes, and ValueError on odd streams
-        return StreamFacts()
-
-
 def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
-    """The description corrected by what libav read: the timestamps' rate beats a header that
-    disagrees with them (beyond 1 %, on progressive video, whose packets are whole frames)."""
+    """The header's description completed by what the first packets and frame say: the timestamps'
+    rate beats a header that disagrees with them (beyond 1 %, on progressive video, whose packets
+    are whole frames), and the display matrix turns the picture."""
     fps, notes = info.fps, list(info.notes)
     steady = facts.timestamp_rate
     if steady and facts.field_order == "progressive" and abs(steady / info.fps - 1) > Fraction(1, 100):
         fps = parse_rate(f"{float(steady):.4f}") if steady.denominator > 1001 else steady
         notes.append(f"the file's header says {float(info.fps):g} fps but its timestamps are steady at "
                      f"{float(fps):.6g} fps: the timestamps are followed")
+    rotation, width, height = 0.0, info.width, info.height
+    if facts.display_matrix is not None:
+        rotation = round(display_rotation(facts.display_matrix), 2)
+        if round(abs(rotation)) % 180 == 90:
+            width, height = height, width  # decoded upright unless `autorotate` is turned off
     return replace(info, fps=fps, header_rate_wrong=fps != info.fps, field_order=facts.field_order,
+                   rotation=rotation, width=width, height=height, display_matrix=facts.display_matrix,
                    start_offset=facts.start_offset, mastering=facts.mastering, light_level=facts.light_level,
                    notes=tuple(notes), timestamps_steady=steady is not None, time_base=facts.time_base)
 

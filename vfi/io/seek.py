@@ -2,10 +2,11 @@
 
 A Ray task renders one part of the output and a resumed run continues from a late one; both
 need the input only from shortly before their first frame. Decoding starts at the key frame
-ffmpeg seeks to, a few frames earlier than needed (the first pair's neighbour, a deinterlacer's
-warm-up), and frames keep the times a read from the beginning gives them. Some containers seek
-past the time asked for (MPEG-TS lands on the next key frame): the read then starts further back,
-and after a few tries from the beginning, with a note; so it does where a seek shifts the times.
+libav seeks to, a few frames earlier than needed (the first pair's neighbour, a deinterlacer's
+warm-up), and frames keep the times a read from the beginning gives them: libav's timestamps are
+the stream's own, wherever a read starts. Some containers seek past the time asked for: the read
+then starts further back, and after a few tries from the beginning, with a note; so it does where
+the first frame after a seek lies off the frame grid.
 """
 
 from __future__ import annotations
@@ -20,17 +21,9 @@ MARGIN_FRAMES = 4  # decoded before the first frame needed (a deinterlacer looks
 BACKOFF_SECONDS = (Fraction(1), Fraction(8), Fraction(60))  # further back each time a seek lands too late
 
 
-def seek_position(seconds: Fraction, time_base: Fraction) -> Fraction:
-    """The latest time at or before `seconds` that is a whole number of both microseconds (ffmpeg's
-    -ss) and time-base ticks: ffmpeg then shifts every timestamp by an exact number of ticks, and
-    times after a seek equal those of a read from the beginning to the tick."""
-    step = time_base * (time_base * 1_000_000).denominator
-    return (seconds // step) * step
-
-
 def on_grid(ts: Fraction, rate: Fraction) -> bool:
     """Whether a time is a whole number of frames: steady video read from the beginning has its times
-    snapped there, and a seek that shifted them by a fraction of a frame shows off it."""
+    snapped there, so a first frame off it means the seek did not land where a whole read would."""
     return (ts * rate).denominator == 1
 
 
@@ -42,8 +35,8 @@ def can_seek(info: VideoInfo) -> bool:
 
 
 class ReadFrom:
-    """The frames of `info` from about `needed` seconds (after the first frame, whose time in ffmpeg's
-    timeline is `origin`) to the end, as TimedFrames; `decoded` counts every frame decoded for it."""
+    """The frames of `info` from about `needed` seconds (after the first frame, whose time in the
+    stream's timeline is `origin`) to the end, as TimedFrames; `decoded` counts every frame decoded for it."""
 
     def __init__(self, info: VideoInfo, needed: Fraction, origin: Fraction, alpha: bool = False):
         self.info, self.needed, self.origin, self.alpha = info, Fraction(needed), Fraction(origin), alpha
@@ -64,13 +57,12 @@ class ReadFrom:
         target = self.needed - margin
         if target > 0 and can_seek(self.info):
             for back in (Fraction(0), *BACKOFF_SECONDS):
-                frames = iter(self._reader(seek_position(self.origin + max(Fraction(0), target - back),
-                                                         self.info.time_base)))
+                frames = iter(self._reader(self.origin + max(Fraction(0), target - back)))
                 try:
                     first = next(frames, None)
                     if first is not None and not on_grid(first.ts, self._readers[-1].rate):
-                        self.note = (f"{self.info.path.name}: a seek shifts its timestamps (as in some MPEG-TS "
-                                     "files), so parts read it from the beginning")
+                        self.note = (f"{self.info.path.name}: a seek lands off its frame grid, so parts read it "
+                                     "from the beginning")
                         break
                     if first is not None and first.ts <= self.needed:
                         yield first

@@ -62,7 +62,7 @@ class PartTask:
     part_frames: int
     part: int
     path: str  # where the finished part is published
-    origin: Optional[Fraction] = None  # the first frame's time in ffmpeg's timeline: a task may then seek
+    origin: Optional[Fraction] = None  # the first frame's time in the stream's timeline: a task may then seek
 
 
 @dataclass(frozen=True)
