@@ -14,7 +14,7 @@ from vfi.registry import available, create, weights_dir
 from vfi.training.synthetic import Layer, Motion, Scene, random_texture
 
 NAMES = [entry.name for entry in available()]
-MOTION_MODELS = ["flow", "ode", "ode-linear"]
+MOTION_MODELS = ["flow", "ode", "ode-linear", "select"]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def texture_pair(dx: float, dy: float, h=96, w=128, seed=3):
 
 
 def test_every_registered_model_loads(models):
-    assert {"dup", "blend", "flow", "ode", "ode-linear", "unet"} <= set(NAMES)
+    assert {"dup", "blend", "flow", "ode", "ode-linear", "unet", "select"} <= set(NAMES)
     for name, model in models.items():
         assert model.name == name
 
@@ -115,7 +115,7 @@ def test_the_translation_check_catches_a_method_without_motion(models):
     assert shift > 1.0 and quality < 30
 
 
-@pytest.mark.parametrize("name", ["blend", "flow", "ode", "unet"])
+@pytest.mark.parametrize("name", ["blend", "flow", "ode", "unet", "select"])
 def test_swapping_the_frames_mirrors_time(models, name):
     a, b, _ = texture_pair(4, 2)
     forward = models[name].interpolate(a[None], b[None], [0.3])[0, 0]
@@ -124,9 +124,9 @@ def test_swapping_the_frames_mirrors_time(models, name):
 
 
 def test_learned_weights_are_small_and_have_model_cards():
-    for name in ("ode", "unet"):
+    for name, limit_mb in (("ode", 20), ("unet", 20), ("select", 5)):
         path = weights_dir() / f"{name}.pt"
-        assert path.stat().st_size < 20 * 2 ** 20
+        assert path.stat().st_size < limit_mb * 2 ** 20
         assert (weights_dir() / f"{name}.md").is_file()
 
 

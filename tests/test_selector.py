@@ -70,3 +70,31 @@ def test_a_selector_trained_where_one_candidate_is_right_learns_to_pick_it():
     gain = [psnr(out[i], truth[i].numpy()) - psnr(renders[i, 1 - d[3]].numpy(), truth[i].numpy())
             for i, d in enumerate(fresh)]
     assert min(gain) > 3  # far better than the wrong motion's picture
+
+
+def test_identical_candidates_weighed_once_get_the_weights_they_would_share():
+    torch.manual_seed(0)
+    net = CandidateSelector(width=8).eval()
+    evidence = torch.rand(1, 3, EVIDENCE, 16, 16)
+    repeated = evidence[:, [0, 0, 0, 1, 2]]  # the first candidate stands for three (two could not be formed)
+    with torch.no_grad():
+        each = net(repeated)
+        once = net(evidence, torch.log(torch.tensor([3.0, 1.0, 1.0])))
+    assert torch.allclose(once[:, 0], each[:, :3].sum(1), atol=1e-6)
+    assert torch.allclose(once[:, 1:], each[:, 3:], atol=1e-6)
+
+
+def test_candidates_that_sample_elsewhere_than_the_heaviest_one_are_found_per_pixel():
+    from vfi.models.select import gathered, row_spans, spread
+
+    h, w = 2, 3
+    here = np.zeros((h, w, 2), np.float32)
+    there = here + np.float32([2.0, 0.0])  # samples 2 px to the side
+    maps = [(here, here, np.ones((h, w), np.float32)), (there, here, np.ones((h, w), np.float32))]
+    weights = np.stack([np.full((h, w), 0.9, np.float32), np.full((h, w), 0.1, np.float32)])
+    weights[:, 1, 2] = [0.2, 0.8]  # one pixel prefers the other candidate
+    first = weights.argmax(axis=0)
+    assert gathered(first, [m[0] for m in maps])[1, 2].tolist() == [2.0, 0.0]
+    apart = spread(weights, first, maps)
+    assert np.allclose(apart[0], 0.2) and np.isclose(apart[1, 2], 0.4)
+    assert row_spans(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]

@@ -15,10 +15,10 @@ import numpy as np
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
 from vfi.io.ffmpeg import ffmpeg_exe, run_ffmpeg
-from vfi.motion.compose import warp_and_mix
-from vfi.motion.dis import VideoFlow
+from vfi.motion.compose import blend_maps, warp_and_mix
+from vfi.motion.candidates import CANDIDATES
+from vfi.motion.dis import VideoFlow, shrink_gray
 from vfi.motion.occlusion import fb_occlusion
-from vfi.motion.prior import intermediate_flows
 from vfi.motion.resample import pixel_grid
 from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
@@ -91,16 +91,32 @@ class FlowWarp(Interpolator):
             return img0
         if t >= 1:
             return img1
-        small = pixel_grid(*pair["f01"].shape[:2])
-        ft0, ft1 = intermediate_flows(pair["f01"], pair["f10"], t)
-        map0, map1 = small + ft0, small + ft1
-        # A frame-1 sample that frame 0 never saw is newly revealed content: trust frame 1 there,
-        # and the other way round for content that is about to disappear.
-        new_in_1 = cv2.remap(pair["occ1"], map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        gone_in_1 = cv2.remap(pair["occ0"], map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        w0 = (1 - t) * (1.0 - new_in_1 + 1e-3)
-        w1 = t * (1.0 - gone_in_1 + 1e-3)
-        return warp_and_mix(img0, img1, map0, map1, w0 / (w0 + w1))
+        map0, map1, weight0 = blend_maps(pair["f01"], pair["f10"], t, pair["occ0"], pair["occ1"])
+        return warp_and_mix(img0, img1, map0, map1, weight0)
+
+
+class CandidateWarp(FlowWarp):
+    """`flow`'s warp and blend along one other candidate motion of `vfi.motion.candidates`: each
+    candidate alone, for ablations beside `flow` (the `seeded` candidate) and `select`. Where the
+    candidate cannot be formed (too few matches), the pair falls back to `flow`'s own motion."""
+
+    capabilities = Capabilities(alpha=True, min_side=32, light_full_size=True, follows_motion=True)
+
+    def __init__(self, candidate: str, max_side: int = FLOW_MAX_SIDE):
+        super().__init__(max_side)
+        self.candidate = candidate
+        self.name = f"motion-{candidate}"
+        self.description = f"`flow`'s warp and blend along the '{candidate}' candidate motion (ablation)"
+
+    def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
+        gray0 = cv2.cvtColor(rgb8(img0), cv2.COLOR_RGB2GRAY)
+        gray1 = cv2.cvtColor(rgb8(img1), cv2.COLOR_RGB2GRAY)
+        size = working_size(*gray0.shape, self.max_side, self.motion_scale)
+        seeded = self.flow(gray0, gray1, size)  # kept running, so the fallback is `flow` itself
+        flows = CANDIDATES[self.candidate](shrink_gray(gray0, size), shrink_gray(gray1, size), None, None)
+        f01, f10 = flows if flows is not None else seeded
+        small = pixel_grid(*f01.shape[:2])
+        return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small), "occ1": fb_occlusion(f10, f01, small)}
 
 
 class MotionCompensated(Interpolator):

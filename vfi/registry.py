@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from vfi.classic import Blend, Duplicate, FlowWarp, MotionCompensated
+from vfi.classic import Blend, CandidateWarp, Duplicate, FlowWarp, MotionCompensated
 from vfi.core.interface import Interpolator
 from vfi.core.tiles import Tiled
 from vfi.models.architectures import ARCHITECTURES
+from vfi.models.select import AgreementChooser
 
 
 class UnknownModelError(ValueError):
@@ -66,12 +67,19 @@ register("dup", Duplicate.description, Duplicate)
 register("blend", Blend.description, Blend)
 register("flow", FlowWarp.description, FlowWarp)
 register("mci", MotionCompensated.description, MotionCompensated)
+for _candidate in ("fine", "matched", "homography"):  # `select`'s candidate motions alone (zero motion is `blend`)
+    register(f"motion-{_candidate}", CandidateWarp(_candidate).description,
+             lambda candidate=_candidate: CandidateWarp(candidate))
 register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
          _pretrained("ode", "ode"), learned=True)
 register("ode-linear", "the ode network with linear motion in place of the ODE trajectory (ablation)",
          _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True)
 register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
          _pretrained("unet", "unet"), learned=True)
+register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule; ablation)",
+         lambda: AgreementChooser())
+register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
+         "a homography, zero motion", _pretrained("select", "select"), learned=True)
 
 
 def available() -> list[Entry]:
@@ -79,8 +87,8 @@ def available() -> list[Entry]:
 
 
 def architectures() -> list[str]:
-    """Names a training run can start from (with their shipped weights, or from scratch)."""
-    return list(ARCHITECTURES)
+    """Names a training run on frame crops can start from (with their shipped weights, or from scratch)."""
+    return [name for name, spec in ARCHITECTURES.items() if spec.fits_frames]
 
 
 def create(name_or_path: str, device: str = "cpu", scale: float | None = None, tile: int | None = None

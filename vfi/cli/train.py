@@ -13,7 +13,7 @@ from vfi.cli.app import CliError, Command, app, err, flag, stop_cleanly_on_sigte
 def train(
     clips: List[Path] = typer.Argument(..., help="Video clip(s) to fit the model to (their own frames supervise it)."),
     output: Path = typer.Option(..., "-o", "--output", help="Checkpoint to write (.pt): the best by validation PSNR."),
-    model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, ode4, unet, or a checkpoint .pt path."),
+    model: str = typer.Option("ode", "--model", "-m", help="Base model: ode, ode4, unet, select (fine-tuned on the clips' cached candidate motions), or a checkpoint .pt path."),
     from_scratch: bool = flag("--from-scratch", help="Start from random weights, not the pretrained ones."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default: 1000 unless --minutes is given)."),
     minutes: Optional[float] = typer.Option(None, "--minutes", min=0.01, help="Train for this much wall time instead of (or as well as) --steps."),
@@ -40,6 +40,7 @@ def train(
 ):
     """Fit (fine-tune) a model to CLIP(s): drop frames, learn to put them back; validation PSNR shown beside flow."""
     from vfi.training.fit import fit
+    from vfi.training.select_fit import fit_select, select_base
 
     with user_errors():
         stop_cleanly_on_sigterm()
@@ -48,6 +49,11 @@ def train(
                 raise CliError(f"{output}: the checkpoint would overwrite an input clip")
         if set(map(Path.resolve, clips)) & set(map(Path.resolve, val_clips)):
             raise CliError("a clip cannot be both trained on and used as a --val-clip")
+        base = select_base(model)
+        if base is not None:  # the selector fits on cached candidates of the clips' own windows
+            fit_select(clips, output, base, steps=steps or 300, factor=factor, batch_size=batch_size, lr=lr,
+                       max_frames=max_frames, holdout_every=holdout_every, seed=seed, log=err.print)
+            return
         fit(clips, output, model=model, from_scratch=from_scratch, steps=steps, minutes=minutes, factor=factor,
             crop=crop, batch_size=batch_size, lr=lr, device=device, resume=resume, photos=photos,
             synthetic=synthetic, max_frames=max_frames, holdout_every=holdout_every, val_every=val_every, chained=chained,

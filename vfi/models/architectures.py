@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 from torch import nn
 
 from vfi.models.ode import ODEConfig, ODEInterpolatorNet
 from vfi.models.ode4 import ODE4Config, ODE4Net
+from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
 from vfi.models.unet import UNetConfig, UNetInterpolatorNet
 
 
@@ -22,6 +24,8 @@ class Architecture:
     window: bool = False  # reads the frames before and after the pair (four-frame motion)
     reduced: bool = False  # plans large frames at a reduced working scale (a power-of-two shrink)
     plans: bool = False  # has `plan` (flows at t and fusion logits): the CPU can warp and blend in OpenCV
+    interpolator: Optional[Callable] = None  # (network, name) -> Interpolator; None: the generic adapter
+    fits_frames: bool = True  # trained by `vfi.training` on frame crops (the selector trains on cached candidates)
 
 
 ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
@@ -30,6 +34,8 @@ ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
     Architecture("ode4", ODE4Net, ODE4Config, motion_seed=False, multiple=32, weights="ode4.pt",
                  window=True, reduced=True, plans=True),
     Architecture("unet", UNetInterpolatorNet, UNetConfig, motion_seed=False, multiple=16, weights="unet.pt"),
+    Architecture("select", SelectNet, SelectConfig, motion_seed=True, multiple=1, weights="select.pt",
+                 interpolator=SelectInterpolator, fits_frames=False),
 )}
 
 

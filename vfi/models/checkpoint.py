@@ -87,4 +87,7 @@ def load_interpolator(path: str | os.PathLike, device: str = "cpu", name: str | 
 
     net, payload = load_network(path, config_overrides)
     label = name or Path(path).name
+    own = ARCHITECTURES[payload["arch"]].interpolator
+    if own is not None:
+        return own(net, label).to(device)
     return ModelInterpolator(net, payload["arch"], label, payload.get("meta", {}).get("description", "")).to(device)

@@ -13,37 +13,37 @@ working size; the weights it gives are applied to full-size renders by the calle
 
 from __future__ import annotations
 
+from typing import Optional
+
 import cv2
 import numpy as np
 import torch
 from torch import nn
 
+from vfi.motion.compose import blend_maps
 from vfi.motion.occlusion import fb_occlusion
-from vfi.motion.prior import intermediate_flows
 from vfi.motion.resample import pixel_grid
 
 EVIDENCE = 11  # channels per candidate: warp 0 and warp 1 (RGB), their difference, occlusions at t, speed, t
 
 
-def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10: np.ndarray, t: float
+def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10: np.ndarray, t: float,
+                       a0: Optional[np.ndarray] = None, a1: Optional[np.ndarray] = None
                        ) -> tuple[np.ndarray, np.ndarray]:
     """(evidence (EVIDENCE, h, w), render (3, h, w)) of one candidate at time t, float32.
 
     img0, img1: (h, w, 3) float32 frames in [0, 1] at the flows' size. The render is `flow`'s:
-    both frames warped to t and blended with the occlusion rule."""
+    both frames warped to t and blended with the occlusion rule; accelerations a0, a1 (a four-frame
+    candidate) bend the paths."""
     grid = pixel_grid(*f01.shape[:2])
-    ft0, ft1 = intermediate_flows(f01, f10, t)
-    map0, map1 = grid + ft0, grid + ft1
+    occ0, occ1 = fb_occlusion(f01, f10, grid), fb_occlusion(f10, f01, grid)
+    map0, map1, weight0 = blend_maps(f01, f10, t, occ0, occ1, a0, a1)
     sample = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     warped0, warped1 = sample(img0, map0), sample(img1, map1)
-    gone_in_1 = sample(fb_occlusion(f01, f10, grid), map0)
-    new_in_1 = sample(fb_occlusion(f10, f01, grid), map1)
-    w0 = (1 - t) * (1.0 - new_in_1 + 1e-3)
-    w1 = t * (1.0 - gone_in_1 + 1e-3)
-    weight0 = (w0 / (w0 + w1))[..., None]
-    render = weight0 * warped0 + (1 - weight0) * warped1
+    gone_in_1, new_in_1 = sample(occ0, map0), sample(occ1, map1)
+    render = weight0[..., None] * warped0 + (1 - weight0[..., None]) * warped1
     difference = np.abs(warped0 - warped1).mean(axis=2)
-    speed = np.sqrt((ft0 ** 2).sum(axis=2)) / 16.0
+    speed = np.sqrt(((map0 - grid) ** 2).sum(axis=2)) / 16.0
     planes = [*np.moveaxis(warped0, 2, 0), *np.moveaxis(warped1, 2, 0), difference, gone_in_1, new_in_1, speed,
               np.full_like(difference, t)]
     return np.stack(planes).astype(np.float32), np.ascontiguousarray(np.moveaxis(render, 2, 0), np.float32)
@@ -60,12 +60,16 @@ class CandidateSelector(nn.Module):
         self.judge = nn.Sequential(nn.Conv2d(2 * width, width, 3, padding=2, dilation=2), act,
                                    nn.Conv2d(width, 1, 3, padding=1))
 
-    def forward(self, evidence: torch.Tensor) -> torch.Tensor:
+    def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`log_counts` (K,): the log of how many candidates each one stands for (identical candidates
+        weighed once give the weights they would get one by one, summed)."""
         b, k, _, h, w = evidence.shape
         own = self.encode(evidence.flatten(0, 1)).unflatten(0, (b, k))
         strongest = own.amax(dim=1, keepdim=True).expand_as(own)  # what the other candidates show
-        logits = self.judge(torch.cat([own, strongest], 2).flatten(0, 1)).view(b, k, h, w)
-        return logits.float().softmax(dim=1)  # weights in full precision, also under bf16 autocast
+        logits = self.judge(torch.cat([own, strongest], 2).flatten(0, 1)).view(b, k, h, w).float()
+        if log_counts is not None:
+            logits = logits + log_counts.view(1, k, 1, 1)
+        return logits.softmax(dim=1)  # weights in full precision, also under bf16 autocast
 
 
 def selected(renders: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

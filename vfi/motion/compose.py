@@ -11,7 +11,32 @@ import cv2
 import numpy as np
 
 from vfi.core.pixels import full_scale
-from vfi.motion.resample import upscale_map
+from vfi.motion.occlusion import fb_occlusion
+from vfi.motion.prior import intermediate_flows, path_flows, quadratic_paths
+from vfi.motion.resample import pixel_grid, upscale_map
+
+
+def blend_maps(f01: np.ndarray, f10: np.ndarray, t: float, occ0: np.ndarray | None = None,
+               occ1: np.ndarray | None = None, a0: np.ndarray | None = None, a1: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`flow`'s rule at the working size: where each frame is sampled for time t, and the weight of
+    frame 0's warp. A frame-1 sample that frame 0 never saw is newly revealed content: frame 1 is
+    trusted there, and the other way round for content about to disappear.
+    occ0, occ1: the flows' forward-backward occlusions, where the caller has them already;
+    a0, a1: accelerations at frames 0 and 1 (`motion.acceleration`) bend the paths, else straight."""
+    grid = pixel_grid(*f01.shape[:2])
+    occ0 = fb_occlusion(f01, f10, grid) if occ0 is None else occ0
+    occ1 = fb_occlusion(f10, f01, grid) if occ1 is None else occ1
+    if a0 is None or a1 is None:
+        ft0, ft1 = intermediate_flows(f01, f10, t)
+    else:
+        ft0, ft1 = path_flows(*quadratic_paths(f01, f10, a0, a1, t), f01, f10, t)
+    map0, map1 = grid + ft0, grid + ft1
+    new_in_1 = cv2.remap(occ1, map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    gone_in_1 = cv2.remap(occ0, map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    w0 = (1 - t) * (1.0 - new_in_1 + 1e-3)
+    w1 = t * (1.0 - gone_in_1 + 1e-3)
+    return map0, map1, w0 / (w0 + w1)
 
 
 def mix(warped0: np.ndarray, warped1: np.ndarray, weight0: np.ndarray, detail: np.ndarray | None = None) -> np.ndarray:

@@ -37,7 +37,10 @@ def base_checkpoint(model: str, from_scratch: bool) -> tuple[str, Optional[str]]
     path = Path(model)
     if not path.is_file():
         raise ValueError(f"unknown base model '{model}': use {', '.join(architectures())} or a checkpoint .pt path")
-    return read_checkpoint(path)["arch"], str(path)
+    arch = read_checkpoint(path)["arch"]
+    if not ARCHITECTURES[arch].fits_frames:
+        raise ValueError(f"{path}: a {arch} checkpoint is not trained on frame crops by `vfi train`")
+    return arch, str(path)
 
 
 def validation_samples(clips: Sequence[ClipWindows], strides: Sequence[int], per_clip: int, rng) -> list:

@@ -201,6 +201,22 @@ def scene_ball(h: int, w: int, rng: np.random.Generator) -> Scene:
     return Scene(h, w, [wall, Layer(img, motion, alpha)])
 
 
+def fast_sprites(h: int, w: int, rng: np.random.Generator, photo: Optional[np.ndarray] = None) -> Scene:
+    """Small objects moving far between frames (a tenth to a fifth of the frame per frame) over a slowly
+    panning background: what DIS's pyramid never sees (a thrown ball, a cyclist). Not in `SCENES`,
+    whose scenes the CI benchmark scores; the candidate selector trains on it."""
+    layers = [_background(h, w, Motion(v=tuple(rng.uniform(-2, 2, 2))), rng, texture=photo)]
+    for k in range(int(rng.integers(1, 4))):
+        size = int(min(h, w) * rng.uniform(0.08, 0.18))
+        img, alpha = _sprite(size, rng, "disc" if k % 2 == 0 else "square")
+        speed, angle = rng.uniform(0.1, 0.2) * max(h, w), rng.uniform(0, 2 * math.pi)
+        motion = Motion(p0=(rng.uniform(0, w - size), rng.uniform(0, h - size)),
+                        v=(speed * math.cos(angle), speed * math.sin(angle)), spin=rng.uniform(-8, 8),
+                        bounce=((0, w - size), (0, h - size)))
+        layers.append(Layer(img, motion, alpha))
+    return Scene(h, w, layers)
+
+
 SCENES: dict[str, Callable[[int, int, np.random.Generator], Scene]] = {
     "translate": scene_translate,
     "rotate": scene_rotate,

@@ -1,0 +1,43 @@
+"""The `select` interpolator: candidate motions weighed by its network, fitted to a clip by `vfi train`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_clip, moving_frames, vfi
+from vfi.models.checkpoint import read_checkpoint, save_checkpoint
+from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
+from vfi.registry import create
+from vfi.training.synthetic import fast_sprites
+
+
+@pytest.fixture
+def untrained(tmp_path):
+    torch.manual_seed(0)
+    return save_checkpoint(tmp_path / "select0.pt", SelectNet(SelectConfig(width=8)), "select", {})
+
+
+def test_a_checkpoint_loads_as_the_select_interpolator_and_records_what_ran(untrained):
+    model = create(str(untrained))
+    assert isinstance(model, SelectInterpolator)
+    scene = fast_sprites(120, 160, np.random.default_rng(0))
+    a, b = scene.render(0.0), scene.render(1.0)
+    out = model.interpolate(a[None], b[None], [0.0, 0.5, 1.0])[0]
+    assert np.array_equal(out[0], a) and np.array_equal(out[2], b)
+    assert model.last.names[0] == "seeded" and sum(model.last.counts) == len(SelectConfig().candidates)
+    assert {"matches", "matched"} <= set(model.last.milliseconds)
+
+
+def test_vfi_train_fits_the_selector_to_a_clip_and_reports_the_held_out_gain(untrained, tmp_path):
+    clip = make_clip(tmp_path / "clip.mkv", moving_frames(41, h=160, w=224))
+    out = tmp_path / "fitted.pt"
+    result = vfi("train", clip, "-o", out, "--model", untrained, "--steps", "6", "-b", "4", "--holdout-every", "3")
+    assert result.exit_code == 0, result.output
+    assert "held-out PSNR: flow" in result.output
+    fitted, start = read_checkpoint(out), read_checkpoint(untrained)
+    held = fitted["meta"]["held_out"]
+    same = all(torch.equal(fitted["state_dict"][k], v) for k, v in start["state_dict"].items())
+    assert same == (held["after"] < held["before"])  # the weights that scored better on held-out frames are kept
+    assert fitted["meta"]["fitted"]["steps"] == 6 and isinstance(create(str(out)), SelectInterpolator)
