@@ -262,8 +262,8 @@ class AgreementChooser(SelectInterpolator):
     description = "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule; ablation)"
     BLOCK = 16
 
-    def __init__(self, config: SelectConfig = SelectConfig(), name: str = "agree"):
-        super().__init__(SelectNet(config), name)
+    def __init__(self, config: Optional[SelectConfig] = None, name: str = "agree"):
+        super().__init__(SelectNet(config or SelectConfig()), name)  # the network's settings only; it is not run
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         cands: PairCandidates = pair["candidates"]
