@@ -43,6 +43,23 @@ def make_clip(path: Path, frames, fps=Fraction(24), audio: bool = False, setting
     return path
 
 
+def calls_of(monkeypatch, cls, fail_on: int = 0, error: BaseException = KeyboardInterrupt()) -> list:
+    """Count the calls of `cls.interpolate` (in the list returned); the `fail_on`-th one raises `error`
+    instead (0: none does). The interpolator's own method runs the others."""
+    calls = []
+    original = getattr(cls.interpolate, "original", cls.interpolate)
+
+    def counted(self, *args):
+        calls.append(1)
+        if len(calls) == fail_on:
+            raise error
+        return original(self, *args)
+
+    counted.original = original
+    monkeypatch.setattr(cls, "interpolate", counted)
+    return calls
+
+
 def audio_seconds(path: Path) -> float:
     """Length of the first audio stream, by decoding it to 8 kHz mono samples and counting them."""
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "s16le",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import audio_seconds, make_clip, moving_frames, vfi
+from conftest import audio_seconds, calls_of, make_clip, moving_frames, vfi
 from vfi.upsample import segments
 from vfi.core.metrics import psnr
 from vfi.io.decode import read_frames
@@ -92,16 +92,7 @@ def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, mon
     whole = tmp_path / "whole.mkv"
     assert vfi("upsample", src, "-o", whole, "-f", "3", "-m", "flow", "-b", "2").exit_code == 0
 
-    calls = []
-    original = FlowWarp.interpolate
-
-    def interrupted(self, *args):
-        calls.append(1)
-        if len(calls) == 6:
-            raise KeyboardInterrupt
-        return original(self, *args)
-
-    monkeypatch.setattr(FlowWarp, "interpolate", interrupted)
+    calls_of(monkeypatch, FlowWarp, fail_on=6)
     out = tmp_path / "out.mkv"
     result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2")
     assert result.exit_code == 130 and "--resume" in result.output
@@ -109,8 +100,7 @@ def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, mon
     kept = sorted(p.name for p in segments.parts_folder(out).iterdir())
     assert kept[:2] == ["job.json", "part_00000.nut"] and all(not name.startswith(".") for name in kept)
 
-    calls.clear()
-    monkeypatch.setattr(FlowWarp, "interpolate", lambda self, *a: (calls.append(1), original(self, *a))[1])
+    calls = calls_of(monkeypatch, FlowWarp)
     result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2", "--resume")
     assert result.exit_code == 0, result.output
     assert "resumed after" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import make_clip, moving_frames, vfi
+from conftest import calls_of, make_clip, moving_frames, vfi
 from vfi.io.decode import FrameReader, read_frames
 from vfi.io.ffmpeg import ffmpeg_exe
 from vfi.io.probe import probe
@@ -82,20 +82,11 @@ def test_a_resumed_run_reads_from_near_its_first_part_and_gives_the_same_frames(
     whole = tmp_path / "whole.mkv"
     run(whole)
 
-    calls = []
-    original = Blend.interpolate
-
-    def stop_late(self, *args):  # by the 15th batch of 4 pairs, two parts of 48 frames are done
-        calls.append(1)
-        if len(calls) == 15:
-            raise KeyboardInterrupt
-        return original(self, *args)
-
-    monkeypatch.setattr(Blend, "interpolate", stop_late)
+    calls_of(monkeypatch, Blend, fail_on=15)  # by the 15th batch of 4 pairs, two parts of 48 frames are done
     out = tmp_path / "out.mkv"
     with pytest.raises(ResumableInterrupt):
         run(out)
-    monkeypatch.setattr(Blend, "interpolate", original)
+    monkeypatch.setattr(Blend, "interpolate", Blend.interpolate.original)
     kept = len(list(segments.parts_folder(out).glob("part_*.nut")))
     assert kept >= 2
     result = run(out, resume=True)

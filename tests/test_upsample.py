@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import audio_seconds, make_clip, moving_frames, vfi
+from conftest import audio_seconds, calls_of, make_clip, moving_frames, vfi
 from vfi.io.decode import read_frames
 from vfi.io.ffmpeg import ffmpeg_exe
 from vfi.io.probe import probe
@@ -160,17 +160,7 @@ def test_bad_input_gives_one_line_and_exit_1(clip, tmp_path, make_args, message)
 def test_failure_midway_leaves_no_output(clip, tmp_path, monkeypatch):
     from vfi.classic import Blend
 
-    calls = []
-
-    original = Blend.interpolate
-
-    def explode(self, *args):
-        calls.append(1)
-        if len(calls) > 1:
-            raise OSError("disk on fire")
-        return original(self, *args)
-
-    monkeypatch.setattr(Blend, "interpolate", explode)
+    calls_of(monkeypatch, Blend, fail_on=2, error=OSError("disk on fire"))
     out = tmp_path / "out.mp4"
     result = vfi("upsample", clip, "-o", out, "--factor", "2", "-m", "blend", "-b", "1", "-q")
     assert result.exit_code == 1 and "disk on fire" in result.output
