@@ -81,10 +81,14 @@ class FlowWarp(Interpolator):
     def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
         gray0 = cv2.cvtColor(rgb8(img0), cv2.COLOR_RGB2GRAY)
         gray1 = cv2.cvtColor(rgb8(img1), cv2.COLOR_RGB2GRAY)
-        f01, f10 = self.flow(gray0, gray1, working_size(*gray0.shape, self.max_side, self.motion_scale))
+        f01, f10 = self.motion(gray0, gray1, working_size(*gray0.shape, self.max_side, self.motion_scale))
         small = pixel_grid(*f01.shape[:2])
         return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small),
                 "occ1": fb_occlusion(f10, f01, small)}
+
+    def motion(self, gray0: np.ndarray, gray1: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The pair's two-way flow at the working size `size`."""
+        return self.flow(gray0, gray1, size)
 
     def warp_blend(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
         if t <= 0:
@@ -100,23 +104,16 @@ class CandidateWarp(FlowWarp):
     candidate alone, for ablations beside `flow` (the `seeded` candidate) and `select`. Where the
     candidate cannot be formed (too few matches), the pair falls back to `flow`'s own motion."""
 
-    capabilities = Capabilities(alpha=True, min_side=32, light_full_size=True, follows_motion=True)
-
     def __init__(self, candidate: str, max_side: int = FLOW_MAX_SIDE):
         super().__init__(max_side)
         self.candidate = candidate
         self.name = f"motion-{candidate}"
         self.description = f"`flow`'s warp and blend along the '{candidate}' candidate motion (ablation)"
 
-    def prepare(self, img0: np.ndarray, img1: np.ndarray) -> dict:
-        gray0 = cv2.cvtColor(rgb8(img0), cv2.COLOR_RGB2GRAY)
-        gray1 = cv2.cvtColor(rgb8(img1), cv2.COLOR_RGB2GRAY)
-        size = working_size(*gray0.shape, self.max_side, self.motion_scale)
+    def motion(self, gray0: np.ndarray, gray1: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         seeded = self.flow(gray0, gray1, size)  # kept running, so the fallback is `flow` itself
         flows = CANDIDATES[self.candidate](shrink_gray(gray0, size), shrink_gray(gray1, size), None, None)
-        f01, f10 = flows if flows is not None else seeded
-        small = pixel_grid(*f01.shape[:2])
-        return {"f01": f01, "f10": f10, "occ0": fb_occlusion(f01, f10, small), "occ1": fb_occlusion(f10, f01, small)}
+        return flows if flows is not None else seeded
 
 
 class MotionCompensated(Interpolator):
