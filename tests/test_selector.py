@@ -94,7 +94,8 @@ def test_candidates_that_sample_elsewhere_than_the_heaviest_one_are_found_per_pi
     weights = np.stack([np.full((h, w), 0.9, np.float32), np.full((h, w), 0.1, np.float32)])
     weights[:, 1, 2] = [0.2, 0.8]  # one pixel prefers the other candidate
     first = weights.argmax(axis=0)
-    assert gathered(first, [m[0] for m in maps])[1, 2].tolist() == [2.0, 0.0]
-    apart = spread(weights, first, maps)
+    top0, top1 = (gathered(first, [m[i] for m in maps]) for i in (0, 1))
+    assert top0[1, 2].tolist() == [2.0, 0.0]
+    apart = spread(weights, maps, top0, top1)
     assert np.allclose(apart[0], 0.2) and np.isclose(apart[1, 2], 0.4)
     assert row_spans(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]

@@ -132,11 +132,11 @@ def row_spans(needed: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def spread(weights: np.ndarray, first: np.ndarray, maps: list[tuple[np.ndarray, ...]]) -> np.ndarray:
-    """Per pixel, how far (weighed) the candidates sample from where the heaviest one samples, in
-    working-size pixels: where it is small, the heaviest candidate's render stands for the mix."""
-    out = np.zeros(first.shape, np.float32)
-    top0, top1 = gathered(first, [m[0] for m in maps]), gathered(first, [m[1] for m in maps])
+def spread(weights: np.ndarray, maps: list[tuple[np.ndarray, ...]], top0: np.ndarray, top1: np.ndarray
+           ) -> np.ndarray:
+    """Per pixel, how far (weighed) the candidates sample from where the heaviest one samples (top0,
+    top1: its maps), in working-size pixels: where it is small, its render stands for the mix."""
+    out = np.zeros(top0.shape[:2], np.float32)
     for k, (map0, map1, _) in enumerate(maps):
         apart = np.maximum(np.abs(map0 - top0).max(axis=2), np.abs(map1 - top1).max(axis=2))
         out += weights[k] * apart
@@ -228,7 +228,7 @@ class SelectInterpolator(Interpolator):
         out = self._warp(img0, img1, upscale_map(top[0], h, w), upscale_map(top[1], h, w), full(top[2]))
         if len(maps) == 1:
             return out
-        apart = spread(weights, first, maps) > SPREAD
+        apart = spread(weights, maps, top[0], top[1]) > SPREAD
         if not apart.any():
             return out
         band = cv2.resize(apart.any(axis=1).astype(np.uint8)[:, None], (1, h), interpolation=cv2.INTER_NEAREST)
@@ -270,8 +270,8 @@ class AgreementChooser(SelectInterpolator):
         h, w = pair["small0"].shape[:2]
         block = lambda a: cv2.resize(a, (max(1, w // self.BLOCK), max(1, h // self.BLOCK)), interpolation=cv2.INTER_AREA)
         disagreement = []
-        for motion in cands.flows:
-            map0, map1, _ = blend_maps(motion[0], motion[1], t, None, None, *motion[2:])
+        for motion, occlusions in zip(cands.flows, pair["occlusions"]):
+            map0, map1, _ = blend_maps(motion[0], motion[1], t, *occlusions, *motion[2:])
             warp = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             disagreement.append(block(np.abs(warp(pair["small0"], map0) - warp(pair["small1"], map1)).mean(axis=2)))
         best = np.argmin(np.stack(disagreement), axis=0)
