@@ -20,10 +20,8 @@ import torch
 
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
-from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, pair_candidates, shrink_motion
+from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, shrink_motion
 from vfi.models.selector import candidate_evidence, selected
-from vfi.motion.dis import VideoFlow, shrink_gray
-from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 from vfi.training.synthetic import fast_sprites
 
 CROP = 64  # side of the cached crops, at the selector's size
@@ -44,19 +42,14 @@ class SelectCache:
         return np.stack(self.evidence), np.stack(self.renders), np.stack(self.truths)
 
 
-def window_candidates(img0: np.ndarray, img1: np.ndarray, motion: VideoFlow, config: SelectConfig,
+def window_candidates(interpolator: SelectInterpolator, img0: np.ndarray, img1: np.ndarray,
                       around: Optional[tuple[np.ndarray, np.ndarray]] = None):
-    """Working-size frames in [0, 1] and one motion per configured candidate, for one window;
-    `around`: the frames one window before and after, for the four-frame candidate."""
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (img0, img1)]
-    size = working_size(*gray[0].shape, FLOW_MAX_SIDE)
-    seeded = motion(gray[0], gray[1], size)
-    if around is not None:
-        around = tuple(shrink_gray(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size) for f in around)
-    cands = pair_candidates(shrink_gray(gray[0], size), shrink_gray(gray[1], size), seeded, config.candidates, around)
+    """Working-size frames in [0, 1] and one motion per configured candidate for one window, exactly as
+    the interpolator prepares a pair; `around`: the frames one window before and after."""
+    pair = interpolator.prepare(img0, img1, around)
+    cands = pair["candidates"]
     flows = [f for f, n in zip(cands.flows, cands.counts) for _ in range(n)]
-    small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    return small(img0), small(img1), flows
+    return pair["small0"], pair["small1"], flows
 
 
 def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: SelectConfig, crops: int,
@@ -81,25 +74,27 @@ def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: Select
 def add_video(cache: SelectCache, frames: Sequence[np.ndarray], starts: Sequence[int], factor: int,
               config: SelectConfig, crops: int, rng: np.random.Generator) -> None:
     """Windows [start, start + factor] of a video, its own frames between as the truth."""
-    motion = VideoFlow()
+    interpolator = SelectInterpolator(SelectNet(config))  # its network is not run: the candidates only
     previous = None
     for start in starts:
         if previous is None or start != previous + factor:
-            motion.forget()  # a window that does not continue the one before starts from rest
+            interpolator.reset()  # a window that does not continue the one before starts from rest
         whole = start - factor >= 0 and start + 2 * factor < len(frames)
         around = (frames[start - factor], frames[start + 2 * factor]) if whole else None
-        s0, s1, flows = window_candidates(frames[start], frames[start + factor], motion, config, around)
+        s0, s1, flows = window_candidates(interpolator, frames[start], frames[start + factor], around)
         add_crops(cache, s0, s1, flows, {j / factor: frames[start + j] for j in range(1, factor)}, config, crops, rng)
         previous = start
 
 
 def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray], factor: int, config: SelectConfig,
                   crops: int, rng: np.random.Generator, size: tuple[int, int] = (240, 320)) -> None:
+    interpolator = SelectInterpolator(SelectNet(config))
     for _ in range(scenes):
         photo = photos[rng.integers(len(photos))] if len(photos) else None
         scene = fast_sprites(*size, rng, photo=photo)
+        interpolator.reset()
         around = (scene.render(-1.0), scene.render(2.0))
-        s0, s1, flows = window_candidates(scene.render(0.0), scene.render(1.0), VideoFlow(), config, around)
+        s0, s1, flows = window_candidates(interpolator, scene.render(0.0), scene.render(1.0), around)
         add_crops(cache, s0, s1, flows, {j / factor: scene.render(j / factor) for j in range(1, factor)},
                   config, crops, rng)
 
