@@ -155,13 +155,13 @@ def test_hdr10_mastering_and_light_level_are_carried_or_named(tmp_path):
            "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
            f"log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:master-display={MASTER}:"
            "max-cll=1000,400", "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc", src)
-    facts = read_facts(src, 0, hdr=True)
+    facts = read_facts(src, 0)
     assert facts.mastering.x265() == MASTER and (facts.light_level.max_cll, facts.light_level.max_fall) == (1000, 400)
 
     out = tmp_path / "out.mkv"
     result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend")
     assert result.exit_code == 0, result.output
-    carried = read_facts(out, 0, hdr=True)
+    carried = read_facts(out, 0)
     assert carried.mastering == facts.mastering and carried.light_level == facts.light_level
 
     result = vfi("upsample", src, "-o", tmp_path / "out.webm", "-f", "2", "-m", "blend", "--codec", "vp9")

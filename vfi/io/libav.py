@@ -146,9 +146,8 @@ def opened(path: str | os.PathLike, input_options: tuple[str, ...] = (), sequenc
             container.close()
 
 
-def stream_facts(container, stream, hdr: bool = True) -> StreamFacts:
-    """Facts about one video stream of an open file, from its first packets and its first decoded frame;
-    `hdr`: also read the frame's mastering-display and light-level side data."""
+def stream_facts(container, stream) -> StreamFacts:
+    """Facts about one video stream of an open file, from its first packets and its first decoded frame."""
     starts = [s.start_time * s.time_base for s in container.streams
               if s.start_time is not None and s.time_base is not None]
     own = stream.start_time * stream.time_base if stream.start_time is not None and stream.time_base else None
@@ -169,9 +168,9 @@ def stream_facts(container, stream, hdr: bool = True) -> StreamFacts:
         kind = str(item.type)
         if kind.endswith("DISPLAYMATRIX"):
             matrix = struct.unpack_from("<9i", _side_data(item))
-        elif hdr and kind.endswith("MASTERING_DISPLAY_METADATA"):
+        elif kind.endswith("MASTERING_DISPLAY_METADATA"):
             mastering = parse_mastering(_side_data(item))
-        elif hdr and kind.endswith("CONTENT_LIGHT_LEVEL"):
+        elif kind.endswith("CONTENT_LIGHT_LEVEL"):
             light = parse_light_level(_side_data(item))
     return StreamFacts(_field_order(stream.codec_context.field_order), offset, rate, mastering, light,
                        time_base, matrix)
@@ -188,7 +187,7 @@ def _first_frame(stream, packet):
     return frames[0] if frames else None
 
 
-def read_facts(path: str | os.PathLike, stream_index: int, hdr: bool = False) -> StreamFacts:
+def read_facts(path: str | os.PathLike, stream_index: int) -> StreamFacts:
     """Facts about video stream `stream_index` (absolute number) of a file."""
     with opened(path) as (container, _):
-        return stream_facts(container, container.streams[stream_index], hdr=hdr)
+        return stream_facts(container, container.streams[stream_index])

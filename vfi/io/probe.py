@@ -280,13 +280,10 @@ def _described(path: Path, container, input_options: tuple[str, ...], video_stre
     if info.is_sequence:
         return info
     try:
-        facts = stream_facts(container, stream, hdr=info.colour.transfer in _HDR_TRANSFERS or info.high_bit_depth)
+        facts = stream_facts(container, stream)
     except Exception:  # PyAV raises its own error classes, and ValueError on odd streams
         facts = StreamFacts()
     return with_facts(info, facts)
-
-
-_HDR_TRANSFERS = ("smpte2084", "arib-std-b67")
 
 
 def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
