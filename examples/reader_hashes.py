@@ -3,6 +3,7 @@
     python examples/reader_hashes.py snapshot new.json --inputs /tmp/reader_inputs [--corpus DIR]
     (with the other version first on PYTHONPATH)  python examples/reader_hashes.py snapshot old.json ...
     python examples/reader_hashes.py compare old.json new.json
+    python examples/reader_hashes.py conversion CLIP   # 10-bit 4:2:0 to RGB: PyAV's own against vfi's reader
 
 The generated inputs cover MKV, MP4, MPEG-TS, MPEG-PS, MOV, WebM and an image sequence; B-frames,
 NTSC rates, rotation by 90/180/270, interlacing, a header that lies about the rate, variable
@@ -140,13 +141,43 @@ def compare(old: dict, new: dict) -> int:
     return differing
 
 
+def conversion(clip: Path) -> None:
+    """PSNR against the source of two ways to turn 10-bit 4:2:0 video into 16-bit RGB: PyAV's `to_ndarray`
+    and vfi's reader (the command line's bicubic scaler in libav's filter graph). The source: the
+    clip's first 3 frames as 16-bit RGB, encoded losslessly by x265 in yuv420p10le."""
+    import tempfile
+
+    import av
+
+    from vfi.io.decode import FrameReader, read_frames
+    from vfi.io.ffmpeg import ffmpeg_exe
+    from vfi.io.probe import probe
+
+    source = np.stack(read_frames(clip, max_frames=3)).astype(np.uint16) * 257
+    h, w = source.shape[1:3]
+    psnr = lambda a: 10 * np.log10(1 / np.mean((a.astype(np.float64) / 65535 - source / 65535) ** 2))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ten.mkv"
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{w}x{h}",
+                        "-r", "24", "-i", "-", "-pix_fmt", "yuv420p10le", "-c:v", "libx265", "-x265-params",
+                        "lossless=1:log-level=error", str(path)], input=source.astype("<u2").tobytes(), check=True)
+        with av.open(str(path)) as container:
+            own = np.stack([f.to_ndarray(format="rgb48le") for f in container.decode(video=0)])
+        ours = np.stack(list(FrameReader(probe(path))))
+    print(f"PyAV to_ndarray {psnr(own):.2f} dB, vfi's reader {psnr(ours):.2f} dB against the source")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["snapshot", "compare"])
-    parser.add_argument("files", nargs="+", help="snapshot: the JSON to write; compare: old and new JSON")
+    parser.add_argument("mode", choices=["snapshot", "compare", "conversion"])
+    parser.add_argument("files", nargs="+", help="snapshot: the JSON to write; compare: old and new JSON; "
+                        "conversion: a clip")
     parser.add_argument("--inputs", type=Path, default=Path("/tmp/reader_inputs"), help="where generated inputs go")
     parser.add_argument("--corpus", type=Path, help="a folder of further videos to include")
     args = parser.parse_args()
+    if args.mode == "conversion":
+        conversion(Path(args.files[0]))
+        return
     if args.mode == "compare":
         old, new = (json.loads(Path(f).read_text()) for f in args.files[:2])
         compare(old, new)

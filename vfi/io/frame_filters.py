@@ -1,8 +1,8 @@
 """The libav filters between the decoder and vfi, chosen as ffmpeg's command line chooses them: the
 turn (or flip) a stream's display matrix asks for, so frames come out upright, a deinterlacer that
 makes one frame of each field, and the conversion to packed RGB with the command line's scaler
-settings (bicubic), whose chroma upsampling keeps 10-bit 4:2:0 video 1.2 dB closer to its source
-than PyAV's own conversion (bilinear).
+settings (bicubic), whose chroma upsampling keeps 10-bit 4:2:0 video closer to its source than
+PyAV's own conversion (bilinear; docs/design.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,46 @@
+"""Where `select`'s time goes on one clip: milliseconds per pair and per interpolated frame (x2) for each stage.
+
+    python examples/select_stages.py CLIP [--pairs 5] [--model select]
+
+Each pair is read with the frames around it (as `upsample` gives them); the candidates report
+their own times (`SelectInterpolator.last`), the rest is timed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from vfi.io.decode import read_frames
+from vfi.registry import create
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clip", type=Path)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--model", default="select", help="`select` or a select checkpoint")
+    args = parser.parse_args()
+    model = create(args.model)
+    frames = read_frames(args.clip, max_frames=2 * args.pairs + 4)
+    spent = defaultdict(float)
+    for i in range(2, 2 * args.pairs + 2, 2):
+        began = time.perf_counter()
+        pair = model.prepare(frames[i], frames[i + 1], (frames[i - 1], frames[i + 2]))
+        spent["candidates (all)"] += time.perf_counter() - began
+        for name, ms in model.last.milliseconds.items():
+            spent[f"  {name}"] += ms / 1000
+        began = time.perf_counter()
+        model.weights(pair, 0.5)
+        spent["evidence and network"] += time.perf_counter() - began
+        began = time.perf_counter()
+        model.render(frames[i], frames[i + 1], pair, 0.5)
+        spent["render (evidence and network again, maps, warps)"] += time.perf_counter() - began
+    for name, seconds in spent.items():
+        print(f"{name:52s} {1000 * seconds / args.pairs:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
