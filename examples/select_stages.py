@@ -2,7 +2,8 @@
 
     python examples/select_stages.py CLIP [--pairs 5] [--model select]
 
-Each pair is read with the frames around it (as `upsample` gives them); the candidates report
+Consecutive pairs, each with the frames around it, as `upsample` gives them at x2 (so a frame's
+features and a pair's flows, computed once per video, are met again); the candidates report
 their own times (`SelectInterpolator.last`), the rest is timed here.
 """
 
@@ -24,9 +25,9 @@ def main() -> None:
     parser.add_argument("--model", default="select", help="`select` or a select checkpoint")
     args = parser.parse_args()
     model = create(args.model)
-    frames = read_frames(args.clip, max_frames=2 * args.pairs + 4)
+    frames = read_frames(args.clip, max_frames=args.pairs + 4)
     spent = defaultdict(float)
-    for i in range(2, 2 * args.pairs + 2, 2):
+    for i in range(2, args.pairs + 2):
         began = time.perf_counter()
         pair = model.prepare(frames[i], frames[i + 1], (frames[i - 1], frames[i + 2]))
         spent["candidates (all)"] += time.perf_counter() - began

@@ -84,18 +84,34 @@ def test_identical_candidates_weighed_once_get_the_weights_they_would_share():
     assert torch.allclose(once[:, 1:], each[:, 3:], atol=1e-6)
 
 
-def test_candidates_that_sample_elsewhere_than_the_heaviest_one_are_found_per_pixel():
-    from vfi.models.select import gathered, row_spans, spread
+def test_select_renders_the_weighed_mix_of_every_candidates_render():
+    """At the working size, the heaviest candidate's render plus `mix_change` is exactly what the
+    network was trained to produce: every candidate's render weighed by its weight."""
+    from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
+    from vfi.motion.compose import blend_maps
 
-    h, w = 2, 3
-    here = np.zeros((h, w, 2), np.float32)
-    there = here + np.float32([2.0, 0.0])  # samples 2 px to the side
-    maps = [(here, here, np.ones((h, w), np.float32)), (there, here, np.ones((h, w), np.float32))]
-    weights = np.stack([np.full((h, w), 0.9, np.float32), np.full((h, w), 0.1, np.float32)])
-    weights[:, 1, 2] = [0.2, 0.8]  # one pixel prefers the other candidate
-    first = weights.argmax(axis=0)
-    top0, top1 = (gathered(first, [m[i] for m in maps]) for i in (0, 1))
-    assert top0[1, 2].tolist() == [2.0, 0.0]
-    apart = spread(weights, maps, top0, top1)
-    assert np.allclose(apart[0], 0.2) and np.isclose(apart[1, 2], 0.4)
-    assert row_spans(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
+    rng = np.random.default_rng(3)
+    base = (255 * texture(96, 128, rng)).astype(np.uint8)
+    img0, img1 = base[8:72, 8:104].copy(), base[12:76, 2:98].copy()  # moved by (6, -4) px
+    torch.manual_seed(0)
+    model = SelectInterpolator(SelectNet(SelectConfig(width=8, candidates=("seeded", "matched", "zero"))))
+    pair = model.prepare(img0, img1)
+    weights = model.weights(pair, 0.4)
+    assert weights.shape[0] >= 2 and np.allclose(weights.sum(0), 1, atol=1e-5)
+    renders = []
+    for motion, occlusions in zip(pair["candidates"].flows, pair["occlusions"]):
+        map0, map1, weight0 = blend_maps(*motion[:2], 0.4, *occlusions)
+        warp = lambda img, m: cv2.remap(img.astype(np.float32), m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        renders.append(weight0[..., None] * warp(img0, map0) + (1 - weight0[..., None]) * warp(img1, map1))
+    expected = sum(w[..., None] * r for w, r in zip(weights, renders))
+    out = model.render(img0, img1, pair, 0.4)
+    assert np.abs(out - expected).max() <= 1.5  # 8-bit rounding of the parts
+
+
+def test_gathered_takes_each_pixels_value_from_the_candidate_it_names():
+    from vfi.models.select import gathered
+
+    maps = [np.zeros((2, 3, 2), np.float32), np.full((2, 3, 2), 5, np.float32)]
+    choice = np.array([[0, 1, 0], [1, 1, 0]])
+    assert np.array_equal(gathered(choice, maps)[..., 0], 5 * choice)
+    assert np.array_equal(gathered(choice, [m[..., 0] for m in maps]), 5 * choice)

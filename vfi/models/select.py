@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -30,11 +30,12 @@ from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import full_scale, rgb8
 from vfi.models.selector import CandidateSelector, candidate_evidence
 from vfi.motion.acceleration import accelerations
-from vfi.motion.candidates import CANDIDATES, sift_matches
-from vfi.motion.compose import blend_maps, mix
-from vfi.motion.dis import VideoFlow, shrink_gray
+from vfi.motion.candidates import CANDIDATES, Features, match_features, sift_features
+from vfi.motion.compose import blend_maps, warp_and_mix
+from vfi.motion.dis import REMEMBERED, VideoFlow, shrink_gray
+from vfi.motion.memory import PictureMemory, picture_key
 from vfi.motion.occlusion import fb_occlusion
-from vfi.motion.resample import pixel_grid, upscale_map
+from vfi.motion.resample import pixel_grid
 from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
 Flows = tuple[np.ndarray, ...]  # (f01, f10), or (f01, f10, a0, a1) for a path bent by accelerations
@@ -80,12 +81,14 @@ class PairCandidates:
 
 
 def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, names: tuple[str, ...],
-                    around: Optional[tuple[np.ndarray, np.ndarray]] = None) -> PairCandidates:
+                    around_flows: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                    features: Callable[[np.ndarray], Features] = sift_features) -> PairCandidates:
     """Every configured candidate for a working-size grey pair, `seeded` given; absent ones are `seeded`.
-    `around`: the working-size grey frames before and after the pair, which `path` needs."""
+    `around_flows`: the flows from frame 0 to the frame before and from frame 1 to the frame after,
+    which `path` needs; `features`: how a frame's SIFT features are found (or remembered)."""
     spent = {}
     began = time.perf_counter()
-    matches = sift_matches(gray0, gray1) if {"matched", "homography"} & set(names) else None
+    matches = match_features(features(gray0), features(gray1)) if {"matched", "homography"} & set(names) else None
     if matches is not None:
         spent["matches"] = 1000 * (time.perf_counter() - began)
     got: dict[str, Optional[Flows]] = {}
@@ -94,8 +97,7 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
         if name == "seeded":
             got[name] = seeded_flows
         elif name == FOUR_FRAME:
-            got[name] = None if around is None else (*seeded_flows, *accelerations(around[0], gray0, gray1, around[1],
-                                                                                  *seeded_flows))
+            got[name] = None if around_flows is None else (*seeded_flows, *accelerations(*seeded_flows, *around_flows))
         else:
             got[name] = CANDIDATES[name](gray0, gray1, None, matches)
         if name != "seeded":
@@ -115,39 +117,63 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
 
 
 def shrink_motion(image: np.ndarray, flows: list[Flows], scale: float) -> tuple[np.ndarray, list[Flows]]:
-    """A working-size image and flows at `scale` of that size (flows in the smaller size's pixels)."""
+    """A working-size image and flows at `scale` of that size (flows in the smaller size's pixels);
+    a flow shared by candidates (`path` bends `seeded`'s) stays shared."""
     if scale == 1:
         return image, flows
     h, w = max(8, round(image.shape[0] * scale)), max(8, round(image.shape[1] * scale))
     shrink = lambda a: cv2.resize(a, (w, h), interpolation=cv2.INTER_AREA)
-    return shrink(image), [tuple(shrink(f) * scale for f in motion) for motion in flows]
+    shrunk: dict[int, np.ndarray] = {}
+    for motion in flows:
+        for f in motion:
+            if id(f) not in shrunk:
+                shrunk[id(f)] = shrink(f) * scale
+    return shrink(image), [tuple(shrunk[id(f)] for f in motion) for motion in flows]
 
 
-SPREAD = 0.1  # working-size pixels: where the weighed candidates sample further apart than this, all are mixed
-
-
-def row_spans(needed: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) runs of the True entries of a 1-D mask."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], needed.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
-
-
-def spread(weights: np.ndarray, maps: list[tuple[np.ndarray, ...]], top0: np.ndarray, top1: np.ndarray
-           ) -> np.ndarray:
-    """Per pixel, how far (weighed) the candidates sample from where the heaviest one samples (top0,
-    top1: its maps), in working-size pixels: where it is small, its render stands for the mix."""
-    out = np.zeros(top0.shape[:2], np.float32)
-    for k, (map0, map1, _) in enumerate(maps):
-        apart = np.maximum(np.abs(map0 - top0).max(axis=2), np.abs(map1 - top1).max(axis=2))
-        out += weights[k] * apart
+def pair_occlusions(flows: list[Flows]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each candidate's forward-backward occlusions of frames 0 and 1, computed once for candidates
+    that share their two-way motion; none where there is no motion (`zero`)."""
+    out, known = [], {}
+    for motion in flows:
+        key = (id(motion[0]), id(motion[1]))
+        if key not in known:
+            if not motion[0].any() and not motion[1].any():
+                still = np.zeros(motion[0].shape[:2], np.float32)
+                known[key] = (still, still)
+            else:
+                grid = pixel_grid(*motion[0].shape[:2])
+                known[key] = (fb_occlusion(motion[0], motion[1], grid), fb_occlusion(motion[1], motion[0], grid))
+        out.append(known[key])
     return out
 
 
 def gathered(choice: np.ndarray, per_candidate: list[np.ndarray]) -> np.ndarray:
     """Per pixel, the value of the candidate `choice` names."""
-    stack = np.stack(per_candidate)
-    index = choice.reshape(1, *choice.shape, *([1] * (stack.ndim - 3)))
-    return np.take_along_axis(stack, index, 0)[0]
+    out = per_candidate[0].copy()
+    for k in range(1, len(per_candidate)):
+        here = choice == k
+        np.copyto(out, per_candidate[k], where=here if out.ndim == 2 else here[..., None])
+    return out
+
+
+CHANGE = 0.25 / 255  # where mixing every candidate changes the heaviest one's render less than this, it is left
+
+
+def mix_change(small0: np.ndarray, small1: np.ndarray, maps: list[tuple[np.ndarray, ...]], weights: np.ndarray,
+               top: list[np.ndarray]) -> np.ndarray:
+    """(h, w, 3) at the working size, in [0, 1] units: the weighed mix of every candidate's render
+    minus the heaviest candidate's render. Added to the heaviest's full-size render, it gives the
+    mix the network was trained to produce, with the heaviest candidate's full-size detail."""
+    def render(map0, map1, weight0):
+        warped0 = cv2.remap(small0, map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped1 = cv2.remap(small1, map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return warped1 + weight0[..., None] * (warped0 - warped1)
+
+    change = -render(*top)
+    for k, candidate_maps in enumerate(maps):
+        change += weights[k][..., None] * render(*candidate_maps)
+    return change
 
 
 class SelectInterpolator(Interpolator):
@@ -162,6 +188,7 @@ class SelectInterpolator(Interpolator):
         self.max_side = max_side
         self.bf16 = bf16  # the network under bfloat16 autocast on the CPU (its softmax stays in fp32)
         self.flow = VideoFlow()
+        self.features = PictureMemory(REMEMBERED)  # SIFT features of recent frames: each frame ends one pair, starts the next
         self.last: Optional[PairCandidates] = None  # the latest pair's candidates, for reports and tests
 
     def to(self, device) -> "SelectInterpolator":
@@ -169,6 +196,15 @@ class SelectInterpolator(Interpolator):
 
     def reset(self) -> None:
         self.flow.forget()
+        self.features.clear()
+
+    def _features(self, gray: np.ndarray) -> Features:
+        key = picture_key(gray)
+        known = self.features.get(key)
+        if known is None:
+            known = sift_features(gray)
+            self.features.put(key, known)
+        return known
 
     def _interpolate(self, frames0, frames1, times, neighbours=None):
         b, h, w, c = frames0.shape
@@ -187,26 +223,38 @@ class SelectInterpolator(Interpolator):
         rgb0, rgb1 = rgb8(img0), rgb8(img1)
         gray0, gray1 = cv2.cvtColor(rgb0, cv2.COLOR_RGB2GRAY), cv2.cvtColor(rgb1, cv2.COLOR_RGB2GRAY)
         size = working_size(*gray0.shape, self.max_side, self.motion_scale)
-        seeded = self.flow(gray0, gray1, size)
+        around_flows, began = None, time.perf_counter()
         if around is not None and FOUR_FRAME in self.net.config.candidates:
-            around = tuple(shrink_gray(cv2.cvtColor(rgb8(f), cv2.COLOR_RGB2GRAY), size) for f in around)
+            before, after = (cv2.cvtColor(rgb8(f), cv2.COLOR_RGB2GRAY) for f in around)
+            f0_before = self.flow(before, gray0, size)[1]  # the pairs around this one, each computed once a video
+            seeded = self.flow(gray0, gray1, size)
+            around_flows = (f0_before, self.flow(gray1, after, size)[0])
         else:
-            around = None
+            seeded = self.flow(gray0, gray1, size)
+        seconds = time.perf_counter() - began
         cands = pair_candidates(shrink_gray(gray0, size), shrink_gray(gray1, size), seeded,
-                                self.net.config.candidates, around)
+                                self.net.config.candidates, around_flows, self._features)
+        cands.milliseconds["flows"] = 1000 * seconds
         self.last = cands
         small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-        grid = pixel_grid(*size)
-        occlusions = [(fb_occlusion(m[0], m[1], grid), fb_occlusion(m[1], m[0], grid)) for m in cands.flows]
-        return {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands, "occlusions": occlusions}
+        return {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands,
+                "occlusions": pair_occlusions(cands.flows)}
+
+    def _network_inputs(self, pair: dict) -> tuple:
+        """The pair's frames, flows and occlusions at the network's size, made once per pair."""
+        if "network" not in pair:
+            scale = self.net.config.network_scale
+            n0, flows = shrink_motion(pair["small0"], pair["candidates"].flows, scale)
+            n1, _ = shrink_motion(pair["small1"], [], scale)
+            pair["network"] = (n0, n1, flows, pair_occlusions(flows))
+        return pair["network"]
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         """(K, h, w) weights of the pair's distinct candidates at the working size."""
         cands: PairCandidates = pair["candidates"]
-        scale = self.net.config.network_scale
-        n0, flows = shrink_motion(pair["small0"], cands.flows, scale)
-        n1, _ = shrink_motion(pair["small1"], [], scale)
-        evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:])[0] for motion in flows])
+        n0, n1, flows, occlusions = self._network_inputs(pair)
+        evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
+                             for motion, occ in zip(flows, occlusions)])
         log_counts = torch.log(torch.tensor(cands.counts, dtype=torch.float32))
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             weights = self.net(torch.from_numpy(evidence)[None], log_counts)[0].float().numpy()
@@ -222,36 +270,23 @@ class SelectInterpolator(Interpolator):
         maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
         weights = self.weights(pair, t)
         first = weights.argmax(axis=0)
-        h, w = img0.shape[:2]
-        full = lambda a: cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
         top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
-        out = self._warp(img0, img1, upscale_map(top[0], h, w), upscale_map(top[1], h, w), full(top[2]))
+        out = warp_and_mix(img0, img1, *top)
         if len(maps) == 1:
             return out
-        apart = spread(weights, maps, top[0], top[1]) > SPREAD
-        if not apart.any():
+        change = mix_change(pair["small0"], pair["small1"], maps, weights, top)
+        rows = np.abs(change).max(axis=(1, 2)) >= CHANGE
+        if not rows.any():
             return out
-        band = cv2.resize(apart.any(axis=1).astype(np.uint8)[:, None], (1, h), interpolation=cv2.INTER_NEAREST)
-        band = cv2.dilate(band, np.ones((5, 1), np.uint8))[:, 0] if h > 1 else band[:, 0]
-        spans = row_spans(band > 0)
-        scale = full_scale(img0.dtype)
-        mixed = {span: np.zeros((span[1] - span[0], w, img0.shape[2]), np.float32) for span in spans}
-        for k, (map0, map1, weight0) in enumerate(maps):
-            big0, big1, big_w0, big_k = upscale_map(map0, h, w), upscale_map(map1, h, w), full(weight0), full(weights[k])
-            for top_row, bottom in spans:
-                rows = np.s_[top_row:bottom]
-                render = self._warp(img0, img1, big0[rows], big1[rows], np.ascontiguousarray(big_w0[rows]))
-                mixed[(top_row, bottom)] += big_k[rows][..., None] * render
-        for (top_row, bottom), value in mixed.items():
-            out[top_row:bottom] = np.clip(np.rint(value), 0, scale).astype(out.dtype)
+        h, w = img0.shape[:2]
+        full_rows = cv2.resize(rows.astype(np.uint8)[:, None], (1, h), interpolation=cv2.INTER_NEAREST)[:, 0]
+        full_rows = cv2.dilate(full_rows[:, None], np.ones((5, 1), np.uint8))[:, 0] > 0 if h > 1 else full_rows > 0
+        change = cv2.resize(change, (w, h), interpolation=cv2.INTER_LINEAR)[full_rows]
+        part, colours, scale = out[full_rows], min(3, out.shape[2]), full_scale(img0.dtype)
+        mixed = part[..., :colours].astype(np.float32) + change[..., :colours] * scale
+        part[..., :colours] = np.clip(np.rint(mixed), 0, scale)
+        out[full_rows] = part
         return out
-
-    @staticmethod
-    def _warp(img0, img1, map0, map1, weight0) -> np.ndarray:
-        """Both full-size frames sampled along full-size maps and mixed by frame 0's weight."""
-        warped0 = cv2.remap(img0, map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        warped1 = cv2.remap(img1, map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return mix(warped0, warped1, weight0)
 
 
 class AgreementChooser(SelectInterpolator):

@@ -28,15 +28,15 @@ EVIDENCE = 11  # channels per candidate: warp 0 and warp 1 (RGB), their differen
 
 
 def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10: np.ndarray, t: float,
-                       a0: Optional[np.ndarray] = None, a1: Optional[np.ndarray] = None
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       a0: Optional[np.ndarray] = None, a1: Optional[np.ndarray] = None,
+                       occlusions: Optional[tuple[np.ndarray, np.ndarray]] = None) -> tuple[np.ndarray, np.ndarray]:
     """(evidence (EVIDENCE, h, w), render (3, h, w)) of one candidate at time t, float32.
 
     img0, img1: (h, w, 3) float32 frames in [0, 1] at the flows' size. The render is `flow`'s:
     both frames warped to t and blended with the occlusion rule; accelerations a0, a1 (a four-frame
-    candidate) bend the paths."""
+    candidate) bend the paths; `occlusions`: the flows' forward-backward occlusions, where known."""
     grid = pixel_grid(*f01.shape[:2])
-    occ0, occ1 = fb_occlusion(f01, f10, grid), fb_occlusion(f10, f01, grid)
+    occ0, occ1 = (fb_occlusion(f01, f10, grid), fb_occlusion(f10, f01, grid)) if occlusions is None else occlusions
     map0, map1, weight0 = blend_maps(f01, f10, t, occ0, occ1, a0, a1)
     sample = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     warped0, warped1 = sample(img0, map0), sample(img1, map1)

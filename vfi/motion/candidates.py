@@ -46,13 +46,25 @@ class Matches:
         return Matches(self.points1, self.points0)
 
 
-def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> Matches:
-    """Mutually best SIFT matches that pass the ratio test (a flat frame has none)."""
-    sift = cv2.SIFT_create(nfeatures=features)
-    k0, d0 = sift.detectAndCompute(gray0, None)
-    k1, d1 = sift.detectAndCompute(gray1, None)
+@dataclass(frozen=True)
+class Features:
+    """One frame's SIFT keypoints, (n, 2) float32 (x, y), and their (n, 128) descriptors."""
+
+    points: np.ndarray
+    descriptors: Optional[np.ndarray]
+
+
+def sift_features(gray: np.ndarray, features: int = 2000) -> Features:
+    """The frame's strongest SIFT keypoints (a flat frame has none)."""
+    keypoints, descriptors = cv2.SIFT_create(nfeatures=features).detectAndCompute(gray, None)
+    return Features(np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors)
+
+
+def match_features(features0: Features, features1: Features) -> Matches:
+    """Mutually best matches between two frames' features that pass the ratio test."""
+    d0, d1 = features0.descriptors, features1.descriptors
     empty = Matches(np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
-    if d0 is None or d1 is None or len(k0) < 2 or len(k1) < 2:
+    if d0 is None or d1 is None or len(d0) < 2 or len(d1) < 2:
         return empty
     matcher = cv2.BFMatcher(cv2.NORM_L2)
     forward = matcher.knnMatch(d0, d1, k=2)
@@ -61,9 +73,12 @@ def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> 
             if m.distance < RATIO * n.distance and backward.get(m.trainIdx) == m.queryIdx]
     if not kept:
         return empty
-    p0 = np.float32([k0[m.queryIdx].pt for m in kept])
-    p1 = np.float32([k1[m.trainIdx].pt for m in kept])
-    return Matches(p0, p1)
+    return Matches(features0.points[[m.queryIdx for m in kept]], features1.points[[m.trainIdx for m in kept]])
+
+
+def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> Matches:
+    """Mutually best SIFT matches between two frames that pass the ratio test."""
+    return match_features(sift_features(gray0, features), sift_features(gray1, features))
 
 
 def densify(matches: Matches, shape: tuple[int, int], spacing: int = 8) -> Optional[np.ndarray]:

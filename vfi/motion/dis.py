@@ -11,12 +11,10 @@ Two things are added to OpenCV's DIS:
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-
 import cv2
 import numpy as np
 
+from vfi.motion.memory import PictureMemory, picture_key
 from vfi.motion.resample import pixel_grid
 from vfi.motion.stillness import keep_still
 
@@ -76,26 +74,15 @@ class MotionMemory:
     """The motion recent pairs ended with, looked up by the exact picture they ended on."""
 
     def __init__(self, size: int = REMEMBERED):
-        self.size = size
-        self._ends: OrderedDict[bytes, np.ndarray] = OrderedDict()
-
-    @staticmethod
-    def _key(gray: np.ndarray) -> bytes:
-        digest = hashlib.blake2b(repr(gray.shape).encode(), digest_size=16)
-        digest.update(np.ascontiguousarray(gray).data)
-        return digest.digest()
+        self._ends = PictureMemory(size)
 
     def continuing(self, gray0: np.ndarray) -> np.ndarray | None:
         """The 0 -> 1 motion at frame `gray0` if a remembered pair ended on it (constant velocity)."""
-        f10 = self._ends.get(self._key(gray0))
+        f10 = self._ends.get(picture_key(gray0))
         return None if f10 is None else -f10
 
     def remember(self, gray1: np.ndarray, f10: np.ndarray) -> None:
-        key = self._key(gray1)
-        self._ends[key] = f10
-        self._ends.move_to_end(key)
-        while len(self._ends) > self.size:
-            self._ends.popitem(last=False)
+        self._ends.put(picture_key(gray1), f10)
 
     def clear(self) -> None:
         self._ends.clear()
@@ -104,20 +91,29 @@ class MotionMemory:
 class VideoFlow:
     """Two-way flow for the pairs of a video, each started from the motion the pair before ended with.
 
-    Calls must come one at a time. `forget()` starts afresh: results then do not depend on
-    what was computed before, which a resumed run needs to give the frames an unbroken one would.
+    A pair met again (a four-frame model asks for the pairs around its own, so each pair is met
+    up to three times) gets the flows it got the first time. Calls must come one at a time.
+    `forget()` starts afresh: results then do not depend on what was computed before, which a
+    resumed run needs to give the frames an unbroken one would.
     """
 
     def __init__(self):
         self.memory = MotionMemory()
+        self.pairs = PictureMemory(REMEMBERED)
 
     def __call__(self, gray0: np.ndarray, gray1: np.ndarray, size: tuple[int, int]
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Flows of two grey frames, computed and returned at `size` (h, w), in pixels of that size."""
         gray0, gray1 = shrink_gray(gray0, size), shrink_gray(gray1, size)
+        key = picture_key(gray0, gray1)
+        known = self.pairs.get(key)
+        if known is not None:
+            return known
         f01, f10 = two_way_flow(gray0, gray1, self.memory.continuing(gray0))
         self.memory.remember(gray1, f10)
+        self.pairs.put(key, (f01, f10))
         return f01, f10
 
     def forget(self) -> None:
         self.memory.clear()
+        self.pairs.clear()
