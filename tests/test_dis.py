@@ -55,6 +55,18 @@ def test_memory_continues_only_from_the_exact_frame_a_pair_ended_on():
     assert video.memory.continuing(frames[1]) is None
 
 
+def test_a_pair_met_again_gets_the_flows_it_got_the_first_time():
+    """A four-frame model asks for the pairs around its own: each pair is searched once a video."""
+    frames = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in fast_pan(4)]
+    video = VideoFlow()
+    first = video(frames[1], frames[2], frames[0].shape)
+    video(frames[2], frames[3], frames[0].shape)  # the memory now also holds a motion ending on frames[3]
+    again = video(frames[1], frames[2], frames[0].shape)
+    assert all(a is b for a, b in zip(first, again))
+    video.forget()
+    assert video(frames[1], frames[2], frames[0].shape)[0] is not first[0]
+
+
 def test_a_stream_does_not_depend_on_what_the_interpolator_did_before():
     """The benchmark scores clip after clip with one interpolator: each must score as if it came first."""
     clip = make_scene("occlusion", 96, 128, seed=2).clip(9)

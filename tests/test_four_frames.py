@@ -37,6 +37,20 @@ def test_the_four_frame_parabola_puts_an_accelerating_point_exactly_where_it_is(
         assert np.abs(linear - (falling(t) - falling(0))).max() > 0.4  # two frames cannot see the curve
 
 
+def test_steady_motion_and_a_still_pair_are_not_bent():
+    from vfi.motion.acceleration import accelerations
+
+    rng = np.random.default_rng(0)
+    f01, f10 = rng.normal(0, 3, (2, 16, 24, 2)).astype(np.float32)
+    a0, a1 = accelerations(f01, f10, -f01, -f10)  # the frames around the pair continue the motion
+    assert not a0.any() and not a1.any()
+    still = np.zeros_like(f01)
+    a0, a1 = accelerations(still, still, f01, f10)  # whatever moves before and after a still pair
+    assert not a0.any() and not a1.any()
+    a0, _ = accelerations(f01, f10, -0.5 * f01, -f10)  # slowing down
+    assert np.allclose(a0[np.abs(f01).max(axis=2) >= 0.25], 0.5 * f01[np.abs(f01).max(axis=2) >= 0.25])
+
+
 def test_straight_paths_give_the_linear_prior():
     rng = np.random.default_rng(0)
     f01, f10 = rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 4))
