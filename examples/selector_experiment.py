@@ -44,13 +44,10 @@ def main() -> None:
                         help="The selector's size as a fraction of the motion's working size.")
     parser.add_argument("--candidates", default=",".join(SelectConfig.candidates),
                         help="Comma-separated candidate motions (vfi.motion.candidates), 'seeded' among them.")
-    parser.add_argument("--match-support", action="store_true",
-                        help="Give the network each candidate's match support (vfi.motion.support).")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    config = SelectConfig(network_scale=args.network_scale, candidates=tuple(args.candidates.split(",")),
-                          match_support=args.match_support)
+    config = SelectConfig(network_scale=args.network_scale, candidates=tuple(args.candidates.split(",")))
     factors = [int(k) for k in args.factors.split(",")]
     clips = sorted(p for p in args.corpus.iterdir() if p.suffix in VIDEO_SUFFIXES)
     training = [c for c in clips if c.name not in HELD_OUT]

@@ -30,18 +30,6 @@ def test_a_checkpoint_loads_as_the_select_interpolator_and_records_what_ran(untr
     assert {"matches", "matched"} <= set(model.last.milliseconds)
 
 
-def test_a_selector_given_match_support_reads_it_as_evidence(tmp_path):
-    torch.manual_seed(0)
-    config = SelectConfig(width=8, candidates=("seeded", "zero"), match_support=True)
-    model = create(str(save_checkpoint(tmp_path / "support.pt", SelectNet(config), "select", {})))
-    scene = fast_sprites(120, 160, np.random.default_rng(1))
-    a, b = scene.render(0.0), scene.render(1.0)
-    out = model.interpolate(a[None], b[None], [0.0, 0.5, 1.0])[0]
-    assert np.array_equal(out[0], a) and np.array_equal(out[2], b)
-    assert model.last.matches is not None and "support" in model.last.milliseconds  # found with no `matched`
-    assert model.net.selector.encode[0].in_channels == 14
-
-
 def test_vfi_train_fits_the_selector_to_a_clip_and_reports_the_held_out_gain(untrained, tmp_path):
     clip = make_clip(tmp_path / "clip.mkv", moving_frames(41, h=160, w=224))
     out = tmp_path / "fitted.pt"

@@ -28,15 +28,14 @@ from torch import nn
 
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import full_scale, rgb8
-from vfi.models.selector import EVIDENCE, SUPPORT, CandidateSelector, candidate_evidence
+from vfi.models.selector import CandidateSelector, candidate_evidence
 from vfi.motion.acceleration import accelerations
-from vfi.motion.candidates import CANDIDATES, Features, Matches, match_features, sift_features
+from vfi.motion.candidates import CANDIDATES, Features, match_features, sift_features
 from vfi.motion.compose import blend_maps, warp_and_mix
 from vfi.motion.dis import REMEMBERED, VideoFlow, shrink_gray
 from vfi.motion.memory import PictureMemory, picture_key
 from vfi.motion.occlusion import fb_occlusion
 from vfi.motion.resample import pixel_grid
-from vfi.motion.support import match_support
 from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
 Flows = tuple[np.ndarray, ...]  # (f01, f10), or (f01, f10, a0, a1) for a path bent by accelerations
@@ -48,7 +47,6 @@ class SelectConfig:
     width: int = 24  # the selector network's channels
     network_scale: float = 0.5  # the selector's working size, as a fraction of the motion's
     candidates: tuple[str, ...] = ("seeded", "matched", "homography", "zero")
-    match_support: bool = False  # each candidate's evidence also says how far the SIFT matches near it disagree
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
@@ -66,7 +64,7 @@ class SelectNet(nn.Module):
     def __init__(self, config: SelectConfig):
         super().__init__()
         self.config = config
-        self.selector = CandidateSelector(config.width, EVIDENCE + SUPPORT * config.match_support)
+        self.selector = CandidateSelector(config.width)
 
     def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.selector(evidence, log_counts)
@@ -80,21 +78,17 @@ class PairCandidates:
     counts: list[int]  # how many of the configured candidates each distinct motion stands for
     names: list[str]  # the first candidate each distinct motion came from
     milliseconds: dict[str, float] = field(default_factory=dict)  # what ran, and how long it took
-    matches: Optional[Matches] = None  # the pair's SIFT matches, where they were found
 
 
 def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, names: tuple[str, ...],
                     around_flows: Optional[tuple[np.ndarray, np.ndarray]] = None,
-                    features: Callable[[np.ndarray], Features] = sift_features, need_matches: bool = False
-                    ) -> PairCandidates:
+                    features: Callable[[np.ndarray], Features] = sift_features) -> PairCandidates:
     """Every configured candidate for a working-size grey pair, `seeded` given; absent ones are `seeded`.
     `around_flows`: the flows from frame 0 to the frame before and from frame 1 to the frame after,
-    which `path` needs; `features`: how a frame's SIFT features are found (or remembered);
-    `need_matches`: find the matches even where no candidate is made from them."""
+    which `path` needs; `features`: how a frame's SIFT features are found (or remembered)."""
     spent = {}
     began = time.perf_counter()
-    wanted = need_matches or bool({"matched", "homography"} & set(names))
-    matches = match_features(features(gray0), features(gray1)) if wanted else None
+    matches = match_features(features(gray0), features(gray1)) if {"matched", "homography"} & set(names) else None
     if matches is not None:
         spent["matches"] = 1000 * (time.perf_counter() - began)
     got: dict[str, Optional[Flows]] = {}
@@ -108,7 +102,7 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
             got[name] = CANDIDATES[name](gray0, gray1, None, matches)
         if name != "seeded":
             spent[name] = 1000 * (time.perf_counter() - began)
-    out = PairCandidates([], [], [], spent, matches)
+    out = PairCandidates([], [], [], spent)
     for name in names:
         flows = got[name] if got[name] is not None else seeded_flows
         same = next((k for k, known in enumerate(out.flows)
@@ -152,30 +146,6 @@ def pair_occlusions(flows: list[Flows]) -> list[tuple[np.ndarray, np.ndarray]]:
                 known[key] = (fb_occlusion(motion[0], motion[1], grid), fb_occlusion(motion[1], motion[0], grid))
         out.append(known[key])
     return out
-
-
-def pair_support(flows: list[Flows], matches: Matches) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each candidate's match support (`vfi.motion.support`): the matches' disagreement with its
-    motion at frame 0 and at frame 1, and their density at frame 0; once per distinct motion."""
-    out, known = [], {}
-    for motion in flows:
-        key = (id(motion[0]), id(motion[1]))
-        if key not in known:
-            disagree0, density0 = match_support(matches, motion[0])
-            disagree1, _ = match_support(matches.reversed(), motion[1])
-            known[key] = (disagree0, disagree1, density0)
-        out.append(known[key])
-    return out
-
-
-def shrink_maps(maps: list[tuple[np.ndarray, ...]], h: int, w: int) -> list[tuple[np.ndarray, ...]]:
-    """Per-candidate maps at (h, w), area-filtered; a map shared by candidates stays shared."""
-    shrunk: dict[int, np.ndarray] = {}
-    for group in maps:
-        for m in group:
-            if id(m) not in shrunk:
-                shrunk[id(m)] = cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
-    return [tuple(shrunk[id(m)] for m in group) for group in maps]
 
 
 def gathered(choice: np.ndarray, per_candidate: list[np.ndarray]) -> np.ndarray:
@@ -262,36 +232,29 @@ class SelectInterpolator(Interpolator):
         else:
             seeded = self.flow(gray0, gray1, size)
         seconds = time.perf_counter() - began
-        config = self.net.config
         cands = pair_candidates(shrink_gray(gray0, size), shrink_gray(gray1, size), seeded,
-                                config.candidates, around_flows, self._features, config.match_support)
+                                self.net.config.candidates, around_flows, self._features)
         cands.milliseconds["flows"] = 1000 * seconds
-        if config.match_support:
-            began = time.perf_counter()
-            support = pair_support(cands.flows, cands.matches)
-            cands.milliseconds["support"] = 1000 * (time.perf_counter() - began)
         self.last = cands
         small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         return {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands,
-                "occlusions": pair_occlusions(cands.flows), "support": support if config.match_support else None}
+                "occlusions": pair_occlusions(cands.flows)}
 
     def _network_inputs(self, pair: dict) -> tuple:
-        """The pair's frames, flows, occlusions and match support at the network's size, made once per pair."""
+        """The pair's frames, flows and occlusions at the network's size, made once per pair."""
         if "network" not in pair:
             scale = self.net.config.network_scale
             n0, flows = shrink_motion(pair["small0"], pair["candidates"].flows, scale)
             n1, _ = shrink_motion(pair["small1"], [], scale)
-            support = pair["support"]
-            support = [None] * len(flows) if support is None else shrink_maps(support, *n0.shape[:2])
-            pair["network"] = (n0, n1, flows, pair_occlusions(flows), support)
+            pair["network"] = (n0, n1, flows, pair_occlusions(flows))
         return pair["network"]
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         """(K, h, w) weights of the pair's distinct candidates at the working size."""
         cands: PairCandidates = pair["candidates"]
-        n0, n1, flows, occlusions, support = self._network_inputs(pair)
-        evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ, support=sup)[0]
-                             for motion, occ, sup in zip(flows, occlusions, support)])
+        n0, n1, flows, occlusions = self._network_inputs(pair)
+        evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
+                             for motion, occ in zip(flows, occlusions)])
         log_counts = torch.log(torch.tensor(cands.counts, dtype=torch.float32))
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             weights = self.net(torch.from_numpy(evidence)[None], log_counts)[0].float().numpy()

@@ -25,20 +25,16 @@ from vfi.motion.occlusion import fb_occlusion
 from vfi.motion.resample import pixel_grid
 
 EVIDENCE = 11  # channels per candidate: warp 0 and warp 1 (RGB), their difference, occlusions at t, speed, t
-SUPPORT = 3  # more channels where match support is given: the matches' disagreement both ways, their density
 
 
 def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10: np.ndarray, t: float,
                        a0: Optional[np.ndarray] = None, a1: Optional[np.ndarray] = None,
-                       occlusions: Optional[tuple[np.ndarray, np.ndarray]] = None,
-                       support: Optional[tuple[np.ndarray, ...]] = None) -> tuple[np.ndarray, np.ndarray]:
-    """(evidence (EVIDENCE [+ SUPPORT], h, w), render (3, h, w)) of one candidate at time t, float32.
+                       occlusions: Optional[tuple[np.ndarray, np.ndarray]] = None) -> tuple[np.ndarray, np.ndarray]:
+    """(evidence (EVIDENCE, h, w), render (3, h, w)) of one candidate at time t, float32.
 
     img0, img1: (h, w, 3) float32 frames in [0, 1] at the flows' size. The render is `flow`'s:
     both frames warped to t and blended with the occlusion rule; accelerations a0, a1 (a four-frame
-    candidate) bend the paths; `occlusions`: the flows' forward-backward occlusions, where known;
-    `support`: the matches' disagreement with f01 (frame 0's pixels) and with f10 (frame 1's), and
-    the matches' density at frame 0 (`vfi.motion.support`), each carried to t along its warp."""
+    candidate) bend the paths; `occlusions`: the flows' forward-backward occlusions, where known."""
     grid = pixel_grid(*f01.shape[:2])
     occ0, occ1 = (fb_occlusion(f01, f10, grid), fb_occlusion(f10, f01, grid)) if occlusions is None else occlusions
     map0, map1, weight0 = blend_maps(f01, f10, t, occ0, occ1, a0, a1)
@@ -50,19 +46,16 @@ def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10:
     speed = np.sqrt(((map0 - grid) ** 2).sum(axis=2)) / 16.0
     planes = [*np.moveaxis(warped0, 2, 0), *np.moveaxis(warped1, 2, 0), difference, gone_in_1, new_in_1, speed,
               np.full_like(difference, t)]
-    if support is not None:
-        disagree0, disagree1, density0 = support
-        planes += [sample(disagree0, map0), sample(disagree1, map1), sample(density0, map0)]
     return np.stack(planes).astype(np.float32), np.ascontiguousarray(np.moveaxis(render, 2, 0), np.float32)
 
 
 class CandidateSelector(nn.Module):
-    """(B, K, channels, h, w) evidence -> (B, K, h, w) weights that sum to 1 over the K candidates."""
+    """(B, K, EVIDENCE, h, w) evidence -> (B, K, h, w) weights that sum to 1 over the K candidates."""
 
-    def __init__(self, width: int = 24, channels: int = EVIDENCE):
+    def __init__(self, width: int = 24):
         super().__init__()
         act = nn.GELU()
-        self.encode = nn.Sequential(nn.Conv2d(channels, width, 3, padding=1), act,
+        self.encode = nn.Sequential(nn.Conv2d(EVIDENCE, width, 3, padding=1), act,
                                     nn.Conv2d(width, width, 3, padding=1), act)
         self.judge = nn.Sequential(nn.Conv2d(2 * width, width, 3, padding=2, dilation=2), act,
                                    nn.Conv2d(width, 1, 3, padding=1))

@@ -20,7 +20,7 @@ import torch
 
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
-from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, shrink_maps, shrink_motion
+from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, shrink_motion
 from vfi.models.selector import candidate_evidence, selected
 from vfi.training.synthetic import fast_sprites
 
@@ -44,16 +44,15 @@ class SelectCache:
 
 def window_candidates(interpolator: SelectInterpolator, img0: np.ndarray, img1: np.ndarray,
                       around: Optional[tuple[np.ndarray, np.ndarray]] = None):
-    """Working-size frames in [0, 1], one motion per configured candidate and its match support (None
-    where the configuration has none) for one window, exactly as the interpolator prepares a pair;
-    `around`: the frames one window before and after."""
+    """Working-size frames in [0, 1] and one motion per configured candidate for one window, exactly as
+    the interpolator prepares a pair; `around`: the frames one window before and after."""
     pair = interpolator.prepare(img0, img1, around)
     cands = pair["candidates"]
-    each = lambda per_distinct: [x for x, n in zip(per_distinct, cands.counts) for _ in range(n)]
-    return pair["small0"], pair["small1"], each(cands.flows), None if pair["support"] is None else each(pair["support"])
+    flows = [f for f, n in zip(cands.flows, cands.counts) for _ in range(n)]
+    return pair["small0"], pair["small1"], flows
 
 
-def add_crops(cache: SelectCache, s0, s1, flows, support, truths_at: dict, config: SelectConfig, crops: int,
+def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: SelectConfig, crops: int,
               rng: np.random.Generator) -> None:
     """Random crops of one window's evidence, renders and truth (at each t) at the selector's size."""
     n0, small_flows = shrink_motion(s0, flows, config.network_scale)
@@ -61,10 +60,8 @@ def add_crops(cache: SelectCache, s0, s1, flows, support, truths_at: dict, confi
     h, w = n0.shape[:2]
     if h < CROP or w < CROP:
         return
-    support = [None] * len(flows) if support is None else shrink_maps(support, h, w)
     for t, frame in truths_at.items():
-        got = [candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], support=sup)
-               for motion, sup in zip(small_flows, support)]
+        got = [candidate_evidence(n0, n1, *motion[:2], t, *motion[2:]) for motion in small_flows]
         truth = cv2.resize(frame[..., :3], (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         for _ in range(crops):
             y, x = rng.integers(0, h - CROP + 1), rng.integers(0, w - CROP + 1)
@@ -84,8 +81,8 @@ def add_video(cache: SelectCache, frames: Sequence[np.ndarray], starts: Sequence
             interpolator.reset()  # a window that does not continue the one before starts from rest
         whole = start - factor >= 0 and start + 2 * factor < len(frames)
         around = (frames[start - factor], frames[start + 2 * factor]) if whole else None
-        s0, s1, flows, support = window_candidates(interpolator, frames[start], frames[start + factor], around)
-        add_crops(cache, s0, s1, flows, support, {j / factor: frames[start + j] for j in range(1, factor)}, config, crops, rng)
+        s0, s1, flows = window_candidates(interpolator, frames[start], frames[start + factor], around)
+        add_crops(cache, s0, s1, flows, {j / factor: frames[start + j] for j in range(1, factor)}, config, crops, rng)
         previous = start
 
 
@@ -97,8 +94,8 @@ def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray],
         scene = fast_sprites(*size, rng, photo=photo)
         interpolator.reset()
         around = (scene.render(-1.0), scene.render(2.0))
-        s0, s1, flows, support = window_candidates(interpolator, scene.render(0.0), scene.render(1.0), around)
-        add_crops(cache, s0, s1, flows, support, {j / factor: scene.render(j / factor) for j in range(1, factor)},
+        s0, s1, flows = window_candidates(interpolator, scene.render(0.0), scene.render(1.0), around)
+        add_crops(cache, s0, s1, flows, {j / factor: scene.render(j / factor) for j in range(1, factor)},
                   config, crops, rng)
 
 
