@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -43,3 +44,16 @@ def test_presentation_times_follow_pts_until_they_prove_worse_than_decode_times(
     got = [faulty(pts, dts, 10) for pts, dts in [(0, 0), (50, 10), (20, 20), (70, 30), (40, 40), (None, None)]]
     assert got[3:] == [30, 40, 50]  # pts ran backwards twice, decode times never: decode times win, then a guess
     assert PresentationTimes(frame_ticks=10)(0, 40, 10) == 40  # shown before it is decoded: a broken pts
+
+
+def test_readers_closed_early_again_and_again_never_hang(tmp_path):
+    """--max-frames, seeks and parts close a reader in the middle of a stream. With libav's frame
+    threads, closing one hung when a thread was logging (it waits for the GIL the closer holds)."""
+    clip = tmp_path / "clip.mp4"  # x264's defaults, as most files in the wild have them
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(clip)], check=True)
+    script = ("import sys\nfrom vfi.io.decode import FrameReader\nfrom vfi.io.probe import probe\n"
+              "info = probe(sys.argv[1])\n"
+              "for i in range(60):\n    for _ in FrameReader(info, max_frames=3 + i % 7): pass\n")
+    run = subprocess.run([sys.executable, "-c", script, str(clip)], timeout=120, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
