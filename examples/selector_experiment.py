@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--crops", type=int, default=2, help="Random crops kept per window and t.")
     parser.add_argument("--max-frames", type=int, default=120, help="Frames read per clip.")
     parser.add_argument("--synthetic", type=int, default=0, help="Fast-sprite scenes added to the cache.")
-    parser.add_argument("--factors", default="4", help="Comma-separated window strides k (targets at t = j/k).")
+    parser.add_argument("--factors", default="2,4", help="Comma-separated window strides k (targets at t = j/k).")
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast (softmax in fp32).")
     parser.add_argument("--network-scale", type=float, default=SelectConfig.network_scale,
                         help="The selector's size as a fraction of the motion's working size.")

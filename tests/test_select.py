@@ -16,7 +16,7 @@ from vfi.training.synthetic import fast_sprites
 @pytest.fixture
 def untrained(tmp_path):
     torch.manual_seed(0)
-    return save_checkpoint(tmp_path / "select0.pt", SelectNet(SelectConfig(width=8)), "select", {})
+    return save_checkpoint(tmp_path / "select0.pt", SelectNet(SelectConfig(width=8, network_scale=0.5)), "select", {})
 
 
 def test_a_checkpoint_loads_as_the_select_interpolator_and_records_what_ran(untrained):
@@ -41,3 +41,10 @@ def test_vfi_train_fits_the_selector_to_a_clip_and_reports_the_held_out_gain(unt
     same = all(torch.equal(fitted["state_dict"][k], v) for k, v in start["state_dict"].items())
     assert same == (held["after"] < held["before"])  # the weights that scored better on held-out frames are kept
     assert fitted["meta"]["fitted"]["steps"] == 6 and isinstance(create(str(out)), SelectInterpolator)
+
+
+def test_vfi_train_says_when_a_clip_is_too_small_for_the_selector(untrained, tmp_path):
+    clip = make_clip(tmp_path / "small.mkv", moving_frames(25, h=96, w=128))
+    result = vfi("train", clip, "-o", tmp_path / "fitted.pt", "--model", untrained, "--steps", "2")
+    assert result.exit_code != 0 and "too small to fit the selector" in result.output
+    assert not (tmp_path / "fitted.pt").exists()

@@ -45,8 +45,8 @@ FOUR_FRAME = "path"  # the candidate that needs the frames around the pair
 @dataclass
 class SelectConfig:
     width: int = 24  # the selector network's channels
-    network_scale: float = 0.5  # the selector's working size, as a fraction of the motion's
-    candidates: tuple[str, ...] = ("seeded", "matched", "homography", "zero")
+    network_scale: float = 0.375  # the selector's working size, as a fraction of the motion's
+    candidates: tuple[str, ...] = ("seeded", "matched", "zero", "path")  # the shipped set
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
@@ -179,7 +179,7 @@ def mix_change(small0: np.ndarray, small1: np.ndarray, maps: list[tuple[np.ndarr
 class SelectInterpolator(Interpolator):
     """Candidate motions chosen per pixel by a small learned network (see the module docstring)."""
 
-    description = "learned per-pixel choice among candidate motions (seeded DIS, SIFT matches, homography, zero)"
+    description = "learned per-pixel choice among candidate motions (seeded DIS, SIFT matches, zero, the four-frame path)"
     capabilities = Capabilities(min_side=32, light_full_size=True, follows_motion=True, window=True)
 
     def __init__(self, net: SelectNet, name: str = "select", max_side: int = FLOW_MAX_SIDE, bf16: bool = True):

@@ -55,9 +55,15 @@ class Features:
 
 
 def sift_features(gray: np.ndarray, features: int = 2000) -> Features:
-    """The frame's strongest SIFT keypoints (a flat frame has none)."""
-    keypoints, descriptors = cv2.SIFT_create(nfeatures=features).detectAndCompute(gray, None)
-    return Features(np.float32([k.pt for k in keypoints]).reshape(-1, 2), descriptors)
+    """The frame's strongest SIFT keypoints (a flat frame has none). OpenCV's SIFT doubles the
+    picture for its first octave; given the frame halved, it works at the frame's own size, four
+    times faster (points in the frame's pixels)."""
+    h, w = gray.shape[:2]
+    half = cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    keypoints, descriptors = cv2.SIFT_create(nfeatures=features).detectAndCompute(half, None)
+    scale = np.float32([w / half.shape[1], h / half.shape[0]])
+    points = np.float32([k.pt for k in keypoints]).reshape(-1, 2)
+    return Features((points + 0.5) * scale - 0.5, descriptors)
 
 
 def match_features(features0: Features, features1: Features) -> Matches:

@@ -183,6 +183,10 @@ def fit_select(clips: Sequence[Path], output: Path, base: Optional[Path], steps:
         held.append((frames, [s for s in starts if s not in kept]))
         add_video(cache, frames, kept, factor, net.config, crops, rng)
         log(f"{clip.name}: {len(kept)} windows cached, {len(held[-1][1])} held out")
+    if not len(cache):
+        scale = net.config.network_scale
+        raise ValueError(f"the frames are too small to fit the selector: it learns from {CROP}x{CROP} crops at "
+                         f"{scale:g} of the motion's working size, so both sides must be at least {CROP / scale:.0f} px")
     score = lambda interpolator: float(np.mean([held_out_psnr(interpolator, f, s, factor) for f, s in held if s]))
     before = score(SelectInterpolator(net))
     flow = score(FlowWarp())
