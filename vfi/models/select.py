@@ -9,10 +9,10 @@ path at every t. Candidates whose motion came out the same (one that could not b
 `seeded` again) are weighed once, with their count in the softmax.
 
 Per t, each candidate's evidence at the selector's smaller size gives the network's weights,
-brought back to the working size. The full-size frame is the heaviest candidate's warp where the
-weighed candidates sample nearly the same place (most of a frame), and the weighed mix of every
-candidate's warp on the rows where they do not: what the network was trained to produce, at
-the cost of one warp where the choice does not matter.
+brought back to the working size. The full-size frame is the heaviest candidate's warp, plus the
+weighed mix of every candidate's render minus the heaviest's, made at the working size: what the
+network was trained to produce (exactly so at frames no larger than the working size), at the
+cost of one full-size warp.
 """
 
 from __future__ import annotations
