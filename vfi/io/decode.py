@@ -17,13 +17,6 @@ from vfi.io.frame_filters import FrameFilters, deinterlace_steps, upright_steps
 from vfi.io.libav import opened
 from vfi.io.probe import VideoError, VideoInfo, probe
 
-# Slice threads only, never frame threads. libav's error lines reach Python (`libav.opened` captures
-# them), so a thread that logs waits for the GIL; freeing a codec whose frame threads are still at
-# work holds the GIL while it waits for them (PyAV #909), and a reader closed early (--max-frames,
-# a seek, a part's end) hung there for good. Slice threads are idle between frames. Decoding 720p
-# H.264 ran at about 200 frames/s with them against 330 with frame threads, on 2 cores.
-THREADS = "SLICE"
-
 
 def raw_pix_fmt(channels: int, deep: bool) -> str:
     """The packed RGB format frames travel in between libav and vfi."""
@@ -163,7 +156,6 @@ class FrameReader:
 
         with opened(info.path, info.input_options, info.is_sequence) as (container, logs):
             stream = container.streams[info.stream_index]
-            stream.thread_type = THREADS
             self._rate = Fraction(stream.guessed_rate) * (2 if info.deinterlace else 1) if stream.guessed_rate else None
             if self.start:
                 container.seek(int(self.start // Fraction(stream.time_base)), stream=stream, backward=True)
