@@ -161,18 +161,18 @@ CHANGE = 0.25 / 255  # where mixing every candidate changes the heaviest one's r
 
 
 def mix_change(small0: np.ndarray, small1: np.ndarray, maps: list[tuple[np.ndarray, ...]], weights: np.ndarray,
-               top: list[np.ndarray]) -> np.ndarray:
+               first: np.ndarray) -> np.ndarray:
     """(h, w, 3) at the working size, in [0, 1] units: the weighed mix of every candidate's render
-    minus the heaviest candidate's render. Added to the heaviest's full-size render, it gives the
-    mix the network was trained to produce, with the heaviest candidate's full-size detail."""
-    def render(map0, map1, weight0):
+    minus the render of the heaviest one (`first`, per pixel). Added to the heaviest's full-size
+    render, it gives the mix the network was trained to produce, with that candidate's full-size detail."""
+    renders = []
+    for map0, map1, weight0 in maps:
         warped0 = cv2.remap(small0, map0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         warped1 = cv2.remap(small1, map1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return warped1 + weight0[..., None] * (warped0 - warped1)
-
-    change = -render(*top)
-    for k, candidate_maps in enumerate(maps):
-        change += weights[k][..., None] * render(*candidate_maps)
+        renders.append(warped1 + weight0[..., None] * (warped0 - warped1))
+    change = -gathered(first, renders)  # a pixel's render depends only on its own maps
+    for k, render in enumerate(renders):
+        change += weights[k][..., None] * render
     return change
 
 
@@ -199,12 +199,7 @@ class SelectInterpolator(Interpolator):
         self.features.clear()
 
     def _features(self, gray: np.ndarray) -> Features:
-        key = picture_key(gray)
-        known = self.features.get(key)
-        if known is None:
-            known = sift_features(gray)
-            self.features.put(key, known)
-        return known
+        return self.features.recall(picture_key(gray), lambda: sift_features(gray))
 
     def _interpolate(self, frames0, frames1, times, neighbours=None):
         b, h, w, c = frames0.shape
@@ -221,19 +216,19 @@ class SelectInterpolator(Interpolator):
                 ) -> dict:
         """The pair's candidates; `around`: the frames before img0 and after img1, where they exist."""
         rgb0, rgb1 = rgb8(img0), rgb8(img1)
-        gray0, gray1 = cv2.cvtColor(rgb0, cv2.COLOR_RGB2GRAY), cv2.cvtColor(rgb1, cv2.COLOR_RGB2GRAY)
-        size = working_size(*gray0.shape, self.max_side, self.motion_scale)
+        size = working_size(*rgb0.shape[:2], self.max_side, self.motion_scale)
+        grey = lambda rgb: shrink_gray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size)
+        gray0, gray1 = grey(rgb0), grey(rgb1)
         around_flows, began = None, time.perf_counter()
         if around is not None and FOUR_FRAME in self.net.config.candidates:
-            before, after = (cv2.cvtColor(rgb8(f), cv2.COLOR_RGB2GRAY) for f in around)
+            before, after = (grey(rgb8(f)) for f in around)
             f0_before = self.flow(before, gray0, size)[1]  # the pairs around this one, each computed once a video
             seeded = self.flow(gray0, gray1, size)
             around_flows = (f0_before, self.flow(gray1, after, size)[0])
         else:
             seeded = self.flow(gray0, gray1, size)
         seconds = time.perf_counter() - began
-        cands = pair_candidates(shrink_gray(gray0, size), shrink_gray(gray1, size), seeded,
-                                self.net.config.candidates, around_flows, self._features)
+        cands = pair_candidates(gray0, gray1, seeded, self.net.config.candidates, around_flows, self._features)
         cands.milliseconds["flows"] = 1000 * seconds
         self.last = cands
         small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
@@ -274,7 +269,7 @@ class SelectInterpolator(Interpolator):
         out = warp_and_mix(img0, img1, *top)
         if len(maps) == 1:
             return out
-        change = mix_change(pair["small0"], pair["small1"], maps, weights, top)
+        change = mix_change(pair["small0"], pair["small1"], maps, weights, first)
         rows = np.abs(change).max(axis=(1, 2)) >= CHANGE
         if not rows.any():
             return out

@@ -105,14 +105,13 @@ class VideoFlow:
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Flows of two grey frames, computed and returned at `size` (h, w), in pixels of that size."""
         gray0, gray1 = shrink_gray(gray0, size), shrink_gray(gray1, size)
-        key = picture_key(gray0, gray1)
-        known = self.pairs.get(key)
-        if known is not None:
-            return known
-        f01, f10 = two_way_flow(gray0, gray1, self.memory.continuing(gray0))
-        self.memory.remember(gray1, f10)
-        self.pairs.put(key, (f01, f10))
-        return f01, f10
+
+        def search() -> tuple[np.ndarray, np.ndarray]:
+            f01, f10 = two_way_flow(gray0, gray1, self.memory.continuing(gray0))
+            self.memory.remember(gray1, f10)
+            return f01, f10
+
+        return self.pairs.recall(picture_key(gray0, gray1), search)
 
     def forget(self) -> None:
         self.memory.clear()

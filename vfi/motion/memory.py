@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -28,6 +28,12 @@ class PictureMemory:
 
     def get(self, key: bytes) -> Optional[Any]:
         return self._kept.get(key)
+
+    def recall(self, key: bytes, make: Callable[[], Any]) -> Any:
+        """The result kept for `key`, else `make()`'s, kept."""
+        if key not in self._kept:
+            self.put(key, make())
+        return self._kept[key]
 
     def put(self, key: bytes, value: Any) -> None:
         self._kept[key] = value
