@@ -1,6 +1,9 @@
 """Where `select`'s time goes on one clip: milliseconds per pair and per interpolated frame (x2) for each stage.
 
-    python examples/select_stages.py CLIP [--pairs 5] [--model select]
+    python examples/select_stages.py [CLIP] [--pairs 5] [--model select]
+
+Without CLIP, the clip is `examples/speed_table.py`'s 720p one (the synthetic `occlusion` scene,
+96 frames at 30 fps, libx264 crf 18), written to a temporary folder.
 
 Consecutive pairs, each with the frames around it, as `upsample` gives them at x2 (so a frame's
 features and a pair's flows, computed once per video, are met again); the candidates report
@@ -10,22 +13,31 @@ their own times (`SelectInterpolator.last`), the rest is timed here.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from vfi.io.decode import read_frames
+from vfi.io.encode import EncodeSettings, write_video
 from vfi.registry import create
+from vfi.training.synthetic import make_scene
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clip", type=Path)
+    parser.add_argument("clip", type=Path, nargs="?", help="a video (default: speed_table.py's 720p clip)")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--model", default="select", help="`select` or a select checkpoint")
     args = parser.parse_args()
     model = create(args.model)
-    frames = read_frames(args.clip, max_frames=args.pairs + 4)
+    if args.clip is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            clip = write_video(Path(tmp) / "clip_720p.mp4", make_scene("occlusion", 720, 1280, seed=1).clip(96), 30,
+                               EncodeSettings(crf=18, preset="fast"))
+            frames = read_frames(clip, max_frames=args.pairs + 4)
+    else:
+        frames = read_frames(args.clip, max_frames=args.pairs + 4)
     spent = defaultdict(float)
     for i in range(2, args.pairs + 2):
         began = time.perf_counter()
