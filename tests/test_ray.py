@@ -21,7 +21,7 @@ PART = 16  # output frames per part: 30 input frames at x2 make 4 parts
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # not a running cluster
     yield
     ray.shutdown()
 

@@ -168,8 +168,8 @@ def connect(address: str, num_cpus: Optional[int] = None):
     if ray.is_initialized():  # this process already runs tasks on a cluster (a library user, the tests)
         return ray
     options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    if address == LOCAL:
-        ray.init(num_cpus=num_cpus, **options)
+    if address == LOCAL:  # a new instance of our own, even where `ray start` left one running on this machine
+        ray.init(address="local", num_cpus=num_cpus, **options)
         return ray
     try:
         ray.init(address=address, **options)
