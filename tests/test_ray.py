@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -133,6 +134,29 @@ def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_noth
     with pytest.raises(VideoError, match="not readable on the Ray worker at node-7") as caught:
         upsample_on_ray(clip, out, "flow", factor=2, part_frames=PART, runner=cannot_see)
     assert "Traceback" not in str(caught.value) and list(tmp_path.iterdir()) == []
+
+
+def test_when_one_part_fails_the_running_parts_stop_themselves_and_nothing_is_left(cluster, clip, tmp_path_factory,
+                                                                                    tmp_path):
+    from vfi.upsample.cluster import PartStopped, render_part, upsample_on_ray
+
+    seen = tmp_path_factory.mktemp("seen")
+
+    def first_fails(task):
+        if task.part == 0:
+            time.sleep(1.0)  # the other worker is rendering by now
+            raise VideoError("part 0 cannot be read")
+        try:
+            return render_part(task)
+        except PartStopped:
+            (seen / f"stopped-{task.part}").touch()
+            raise
+
+    out = tmp_path / "o.mkv"
+    with pytest.raises(VideoError, match="part 0 cannot be read"):
+        upsample_on_ray(clip, out, "select", factor=2, part_frames=PART, runner=first_fails)
+    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in seen.iterdir()]  # at least one part ended early instead of running on
 
 
 def test_each_part_decodes_only_from_the_key_frame_before_it(cluster, tmp_path):

@@ -37,6 +37,11 @@ from vfi.upsample.threads import prefetch
 
 LOCAL = "local"  # --ray with no address: start Ray on this machine with all its cores and GPUs
 TASK_RETRIES = 3  # a task whose worker process or node dies is run again this many times
+STOP_FILE = "stop"  # put in the parts folder when a part failed: the parts still running end early
+
+
+class PartStopped(Exception):
+    """A part that ended early because another one failed."""
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,12 @@ def render_part(task: PartTask) -> PartResult:
     near = part_reader(info, begins, task.origin, task.alpha, task.dedup) if task.origin is not None else None
     reader = near or FrameReader(info, timed=True, alpha=task.alpha)
     shown = [0]  # input frames within the part's time
+    stop = Path(task.path).with_name(STOP_FILE)
 
     def counted(frames):
         for frame in frames:
+            if stop.exists():
+                raise PartStopped(f"part {task.part}")
             shown[0] += begins <= frame.ts < ends
             yield frame
 
@@ -177,6 +185,15 @@ def connect(address: str, num_cpus: Optional[int] = None):
         raise VideoError(f"--ray {address}: cannot join the cluster ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     return ray
+
+
+def _stop_parts(ray, running: list, folder: Path) -> None:
+    """Have the running parts end themselves, and wait until they have, so that nothing is written
+    into the folder after it is removed. Not `ray.cancel`: cancelling a task in the instant it
+    finishes can abort Ray's driver (ray-project/ray#54846), which is this process."""
+    if running:
+        (folder / STOP_FILE).touch()
+        ray.wait(running, num_returns=len(running))
 
 
 def _failure(exc: BaseException, what: str) -> VideoError:
@@ -265,8 +282,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
                         try:
                             result = ray.get(ref)
                         except Exception as exc:
-                            for other in pending:
-                                ray.cancel(other, force=True)
+                            _stop_parts(ray, list(pending), output.folder)
                             raise _failure(exc, f"part {part}") from None
                         results[part] = result
                         done_frames += result.frames
