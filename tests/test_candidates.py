@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vfi.motion.candidates import CANDIDATES, all_candidates, densify, sift_matches, Matches
+from vfi.motion.candidates import CANDIDATES, all_candidates, densify, doubting, sift_matches, Matches
 
 
 def texture(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -76,3 +76,19 @@ def test_matches_find_a_small_fast_object_that_dis_loses():
     found, _ = CANDIDATES["matched"](g0, g1, None, None)
     assert np.allclose(at_object(found), [60, 0], atol=1.0)
     assert not np.allclose(at_object(dis), [60, 0], atol=5.0)
+
+
+def test_matches_doubt_a_flow_only_where_they_show_it_wrong():
+    g0 = texture(128, 128, seed=4)
+    g1 = shifted(g0, 5, -2)
+    points0 = np.float32([[x, y] for x in range(16, 112, 16) for y in range(16, 112, 16)])
+    matches = Matches(points0, points0 + [5, -2])
+    flow = np.zeros((128, 128, 2), np.float32)
+    assert doubting(matches, flow, g0, g1) == len(matches)
+    flow[...] = [5, -2]
+    assert doubting(matches, flow, g0, g1) == 0
+    false = Matches(np.float32([[30, 30], [90, 40]]), np.float32([[100, 90], [20, 100]]))  # far off, and wrong
+    assert doubting(false, flow, g0, g1) == 0
+    flow[:, 64:] = [5, 4]  # wrong by 6 px on the right half
+    assert doubting(matches, flow, g0, g1) == int((points0[:, 0] >= 64).sum())
+    assert doubting(Matches(np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)), flow, g0, g1) == 0

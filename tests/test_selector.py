@@ -115,3 +115,26 @@ def test_gathered_takes_each_pixels_value_from_the_candidate_it_names():
     choice = np.array([[0, 1, 0], [1, 1, 0]])
     assert np.array_equal(gathered(choice, maps)[..., 0], 5 * choice)
     assert np.array_equal(gathered(choice, [m[..., 0] for m in maps]), 5 * choice)
+
+
+def test_the_match_search_runs_only_where_the_matches_doubt_the_seeded_motion():
+    """A textured picture moved 6 px: DIS gets it and the matches agree, so `matched` is not searched
+    (and `seeded` stands in for it); a small object 60 px away that DIS loses keeps the search."""
+    from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
+
+    rng = np.random.default_rng(3)
+    base = (255 * texture(272, 352, rng)).astype(np.uint8)
+    model = SelectInterpolator(SelectNet(SelectConfig(width=8)))
+    model.prepare(base[8:248, 8:328].copy(), base[12:252, 2:322].copy())
+    assert "matched" not in model.last.milliseconds and "matched" not in model.last.names
+    assert model.last.names == ["seeded", "zero"] and model.last.counts == [3, 1]  # no frames around: no `path`
+    from test_candidates import texture as grey_texture  # the scene of test_matches_find_a_small_fast_object...
+
+    colour = lambda grey: np.ascontiguousarray(np.dstack([grey] * 3))
+    background, sprite = grey_texture(240, 320, seed=2), grey_texture(32, 32, seed=3)
+    img0, img1 = colour(background), colour(background)
+    img0[100:132, 60:92] = colour(sprite)
+    img1[100:132, 120:152] = colour(sprite)
+    model.reset()
+    model.prepare(img0, img1)
+    assert "matched" in model.last.milliseconds and "matched" in model.last.names

@@ -30,7 +30,7 @@ from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
 from vfi.models.selector import CandidateSelector, candidate_evidence
 from vfi.motion.acceleration import accelerations
-from vfi.motion.candidates import CANDIDATES, Features, match_features, sift_features
+from vfi.motion.candidates import CANDIDATES, DOUBTING_MATCHES, Features, doubting, match_features, sift_features
 from vfi.motion.compose import blend_maps, warp_and_mix
 from vfi.motion.dis import REMEMBERED, VideoFlow, shrink_gray
 from vfi.motion.memory import PictureMemory, picture_key
@@ -85,7 +85,9 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
                     features: Callable[[np.ndarray], Features] = sift_features) -> PairCandidates:
     """Every configured candidate for a working-size grey pair, `seeded` given; absent ones are `seeded`.
     `around_flows`: the flows from frame 0 to the frame before and from frame 1 to the frame after,
-    which `path` needs; `features`: how a frame's SIFT features are found (or remembered)."""
+    which `path` needs; `features`: how a frame's SIFT features are found (or remembered).
+    `matched` is searched only where the matches doubt `seeded` (`candidates.doubting`); the
+    milliseconds record which candidates ran."""
     spent = {}
     began = time.perf_counter()
     matches = match_features(features(gray0), features(gray1)) if {"matched", "homography"} & set(names) else None
@@ -96,6 +98,9 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
         began = time.perf_counter()
         if name == "seeded":
             got[name] = seeded_flows
+        elif name == "matched" and doubting(matches, seeded_flows[0], gray0, gray1) < DOUBTING_MATCHES:
+            got[name] = None  # the matches agree with `seeded`: it stands in, and the costly search is saved
+            continue
         elif name == FOUR_FRAME:
             got[name] = None if around_flows is None else (*seeded_flows, *accelerations(*seeded_flows, *around_flows))
         else:

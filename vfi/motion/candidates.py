@@ -29,6 +29,9 @@ from vfi.motion.stillness import keep_still
 
 Flows = tuple[np.ndarray, np.ndarray]
 MIN_MATCHES = 12  # fewer matches than this say nothing about the motion
+DOUBT_PX = 3.0  # a match that moves this much farther than a flow says (working-size pixels) doubts it
+DOUBTING_MATCHES = 1  # a small fast object DIS loses may carry a single match
+PATCH = 9  # the side of the patches that tell a true match from a false one
 RATIO = 0.75  # Lowe's ratio test: a match must be clearly better than the second best
 
 
@@ -85,6 +88,26 @@ def match_features(features0: Features, features1: Features) -> Matches:
 def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> Matches:
     """Mutually best SIFT matches between two frames that pass the ratio test."""
     return match_features(sift_features(gray0, features), sift_features(gray1, features))
+
+
+def doubting(matches: Matches, f01: np.ndarray, gray0: np.ndarray, gray1: np.ndarray,
+             tolerance: float = DOUBT_PX) -> int:
+    """How many matches show the flow 0 -> 1 wrong: they move more than `tolerance` pixels away from
+    where the flow takes their start, and the patch they land on resembles the start's more than
+    the flow's does (a false match, however far off, lands on a patch less alike). Where none do, a
+    motion made from the matches would find nothing new."""
+    if len(matches) == 0:
+        return 0
+    starts = np.ascontiguousarray(matches.points0[:, None, :], np.float32)
+    said = cv2.remap(f01, starts, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
+    moved = matches.points1 - matches.points0
+    count = 0
+    for k in np.flatnonzero(np.linalg.norm(moved - said, axis=1) > tolerance):
+        patch = lambda img, at: cv2.getRectSubPix(img, (PATCH, PATCH), tuple(map(float, at))).astype(np.float32)
+        start = patch(gray0, matches.points0[k])
+        count += np.abs(patch(gray1, matches.points1[k]) - start).mean() < np.abs(
+            patch(gray1, matches.points0[k] + said[k]) - start).mean()
+    return int(count)
 
 
 def densify(matches: Matches, shape: tuple[int, int], spacing: int = 8) -> Optional[np.ndarray]:
