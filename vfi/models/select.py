@@ -99,7 +99,7 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
         if name == "seeded":
             got[name] = seeded_flows
         elif name == "matched" and doubting(matches, seeded_flows[0], gray0, gray1) < DOUBTING_MATCHES:
-            got[name] = None  # the matches agree with `seeded`: it stands in, and the costly search is saved
+            got[name] = None  # no match doubts `seeded`: it stands in, and the costly search is saved
             continue
         elif name == FOUR_FRAME:
             got[name] = None if around_flows is None else (*seeded_flows, *accelerations(*seeded_flows, *around_flows))

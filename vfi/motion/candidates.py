@@ -92,10 +92,11 @@ def sift_matches(gray0: np.ndarray, gray1: np.ndarray, features: int = 2000) -> 
 
 def doubting(matches: Matches, f01: np.ndarray, gray0: np.ndarray, gray1: np.ndarray,
              tolerance: float = DOUBT_PX) -> int:
-    """How many matches show the flow 0 -> 1 wrong: they move more than `tolerance` pixels away from
-    where the flow takes their start, and the patch they land on resembles the start's more than
-    the flow's does (a false match, however far off, lands on a patch less alike). Where none do, a
-    motion made from the matches would find nothing new."""
+    """How many matches doubt the flow 0 -> 1: they move more than `tolerance` pixels away from where
+    the flow takes their start, and the patch they land on resembles the start's at least as well
+    as the flow's does (a false match, however far off, lands on a patch less alike; a tie, as on
+    flat or repeating picture, leaves the doubt). Where none do, a motion made from the matches
+    would find nothing new."""
     if len(matches) == 0:
         return 0
     starts = np.ascontiguousarray(matches.points0[:, None, :], np.float32)
@@ -105,7 +106,7 @@ def doubting(matches: Matches, f01: np.ndarray, gray0: np.ndarray, gray1: np.nda
     for k in np.flatnonzero(np.linalg.norm(moved - said, axis=1) > tolerance):
         patch = lambda img, at: cv2.getRectSubPix(img, (PATCH, PATCH), tuple(map(float, at))).astype(np.float32)
         start = patch(gray0, matches.points0[k])
-        count += np.abs(patch(gray1, matches.points1[k]) - start).mean() < np.abs(
+        count += np.abs(patch(gray1, matches.points1[k]) - start).mean() <= np.abs(
             patch(gray1, matches.points0[k] + said[k]) - start).mean()
     return int(count)
 
