@@ -100,15 +100,13 @@ class FrameReader:
     `decoded` counts the frames decoded so far.
     """
 
-    def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, every: int = 1,
-                 timed: bool = False, alpha: bool = False, start: Optional[Fraction] = None,
-                 origin: Optional[Fraction] = None):
+    def __init__(self, info: VideoInfo, max_frames: Optional[int] = None, timed: bool = False, alpha: bool = False,
+                 start: Optional[Fraction] = None, origin: Optional[Fraction] = None):
         self.info = info
         self.start = Fraction(start) if start else None
         self.origin = origin
         self.decoded = 0
         self.max_frames = max_frames
-        self.every = every
         self.timed = timed
         self.pix_fmt, self.channels, self.dtype = frame_layout(info, alpha)
         self._rate: Optional[Fraction] = None  # the stream's exact nominal rate, once it is open
@@ -159,12 +157,12 @@ class FrameReader:
             self._rate = Fraction(stream.guessed_rate) * (2 if info.deinterlace else 1) if stream.guessed_rate else None
             if self.start:
                 container.seek(int(self.start // Fraction(stream.time_base)), stream=stream, backward=True)
-            index = produced = 0
+            index = 0
             errors_before = None
             first = last_end = None
             try:
                 for frame in self._frames(container, stream):
-                    if self.max_frames is not None and produced >= self.max_frames:
+                    if self.max_frames is not None and index >= self.max_frames:
                         return
                     errors_before = len(logs) if errors_before is None else errors_before
                     self._check(logs, index, errors_before)
@@ -179,9 +177,7 @@ class FrameReader:
                         last_end = frame.pts * tb + max(frame.duration or 0, 0) * tb
                     if self.timed:
                         item = self._timed(frame, tb, index, item)
-                    if index % self.every == 0:
-                        produced += 1
-                        yield item
+                    yield item
                     index += 1
             except av.FFmpegError as error:
                 raise VideoError(f"{info.path}: decoding failed after {index} frame(s) "
