@@ -102,9 +102,9 @@ def doubting(matches: Matches, f01: np.ndarray, gray0: np.ndarray, gray1: np.nda
     starts = np.ascontiguousarray(matches.points0[:, None, :], np.float32)
     said = cv2.remap(f01, starts, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
     moved = matches.points1 - matches.points0
+    patch = lambda img, at: cv2.getRectSubPix(img, (PATCH, PATCH), tuple(map(float, at))).astype(np.float32)
     count = 0
     for k in np.flatnonzero(np.linalg.norm(moved - said, axis=1) > tolerance):
-        patch = lambda img, at: cv2.getRectSubPix(img, (PATCH, PATCH), tuple(map(float, at))).astype(np.float32)
         start = patch(gray0, matches.points0[k])
         count += np.abs(patch(gray1, matches.points1[k]) - start).mean() <= np.abs(
             patch(gray1, matches.points0[k] + said[k]) - start).mean()
