@@ -79,7 +79,7 @@ register("unet", "U-Net baseline: synthesises the frame at t directly, no motion
 register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule; ablation)",
          lambda: AgreementChooser())
 register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
-         "a homography, zero motion", _pretrained("select", "select"), learned=True)
+         "zero motion, the four-frame path", _pretrained("select", "select"), learned=True)
 
 
 def available() -> list[Entry]:

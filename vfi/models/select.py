@@ -28,7 +28,7 @@ from torch import nn
 
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
-from vfi.models.selector import CandidateSelector, candidate_evidence
+from vfi.models.selector import CandidateSelector, candidate_evidence, shifted_weight
 from vfi.motion.acceleration import accelerations
 from vfi.motion.candidates import CANDIDATES, DOUBTING_MATCHES, Features, doubting, match_features, sift_features
 from vfi.motion.compose import blend_maps, warp_and_mix
@@ -47,6 +47,7 @@ class SelectConfig:
     width: int = 24  # the selector network's channels
     network_scale: float = 0.375  # the selector's working size, as a fraction of the motion's
     candidates: tuple[str, ...] = ("seeded", "matched", "zero", "path")  # the shipped set
+    blend: bool = False  # the network also moves each candidate's blend of its two warps (`selector.reblended`)
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
@@ -64,10 +65,14 @@ class SelectNet(nn.Module):
     def __init__(self, config: SelectConfig):
         super().__init__()
         self.config = config
-        self.selector = CandidateSelector(config.width)
+        self.selector = CandidateSelector(config.width, config.blend)
 
     def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.selector(evidence, log_counts)
+
+    def choose(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None
+               ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        return self.selector.choose(evidence, log_counts)
 
 
 @dataclass
@@ -153,12 +158,18 @@ def pair_occlusions(flows: list[Flows]) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def gathered(choice: np.ndarray, per_candidate: list[np.ndarray]) -> np.ndarray:
-    """Per pixel, the value of the candidate `choice` names (OpenCV's masked copy: NumPy's masked
-    copy of a multi-channel array is ten times slower)."""
+def choice_masks(choice: np.ndarray, count: int) -> list[np.ndarray]:
+    """Per candidate after the first, the uint8 mask of the pixels whose `choice` names it: made once
+    per t, for every `gathered` call."""
+    return [(choice == k).view(np.uint8) for k in range(1, count)]
+
+
+def gathered(masks: list[np.ndarray], per_candidate: list[np.ndarray]) -> np.ndarray:
+    """Per pixel, the value of the candidate the `choice_masks` name (OpenCV's masked copy: NumPy's
+    masked copy of a multi-channel array is ten times slower)."""
     out = per_candidate[0].copy()
-    for k in range(1, len(per_candidate)):
-        cv2.copyTo(per_candidate[k], (choice == k).view(np.uint8), out)
+    for value, mask in zip(per_candidate[1:], masks):
+        cv2.copyTo(value, mask, out)
     return out
 
 
@@ -168,9 +179,9 @@ def _times(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def mix_change(small0: np.ndarray, small1: np.ndarray, maps: list[tuple[np.ndarray, ...]], weights: np.ndarray,
-               first: np.ndarray) -> np.ndarray:
+               first: list[np.ndarray]) -> np.ndarray:
     """(h, w, 3) at the working size, in [0, 1] units: the weighed mix of every candidate's render
-    minus the render of the heaviest one (`first`, per pixel). Added to the heaviest's full-size
+    minus the render of the heaviest one (`first`: its `choice_masks`). Added to the heaviest's full-size
     render, it gives the mix the network was trained to produce, with that candidate's full-size detail."""
     renders = []
     for map0, map1, weight0 in maps:
@@ -251,17 +262,20 @@ class SelectInterpolator(Interpolator):
             pair["network"] = (n0, n1, flows, pair_occlusions(flows))
         return pair["network"]
 
-    def weights(self, pair: dict, t: float) -> np.ndarray:
-        """(K, h, w) weights of the pair's distinct candidates at the working size."""
+    def weights(self, pair: dict, t: float) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """(K, h, w) weights of the pair's distinct candidates at the working size, and (K, h, w) shifts
+        of their blends' log-odds where the network moves them (else None)."""
         cands: PairCandidates = pair["candidates"]
         n0, n1, flows, occlusions = self._network_inputs(pair)
         evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
                              for motion, occ in zip(flows, occlusions)])
         log_counts = torch.log(torch.tensor(cands.counts, dtype=torch.float32))
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            weights = self.net(torch.from_numpy(evidence)[None], log_counts)[0].float().numpy()
+            weights, shifts = self.net.choose(torch.from_numpy(evidence)[None], log_counts)
         h, w = pair["small0"].shape[:2]
-        return np.stack([cv2.resize(k, (w, h), interpolation=cv2.INTER_LINEAR) for k in weights])
+        grow = lambda planes: np.stack([cv2.resize(k, (w, h), interpolation=cv2.INTER_LINEAR)
+                                        for k in planes[0].float().numpy()])
+        return grow(weights), None if shifts is None else grow(shifts)
 
     def render(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
         if t <= 0:
@@ -270,8 +284,10 @@ class SelectInterpolator(Interpolator):
             return img1
         cands: PairCandidates = pair["candidates"]
         maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
-        weights = self.weights(pair, t)
-        first = weights.argmax(axis=0)
+        weights, shifts = self.weights(pair, t)
+        if shifts is not None:
+            maps = [(map0, map1, shifted_weight(weight0, shift)) for (map0, map1, weight0), shift in zip(maps, shifts)]
+        first = choice_masks(weights.argmax(axis=0), len(maps))
         top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
         if len(maps) == 1:
             return warp_and_mix(img0, img1, *top)
@@ -289,7 +305,7 @@ class AgreementChooser(SelectInterpolator):
     def __init__(self, config: Optional[SelectConfig] = None, name: str = "agree"):
         super().__init__(SelectNet(config or SelectConfig()), name)  # the network's settings only; it is not run
 
-    def weights(self, pair: dict, t: float) -> np.ndarray:
+    def weights(self, pair: dict, t: float) -> tuple[np.ndarray, None]:
         cands: PairCandidates = pair["candidates"]
         h, w = pair["small0"].shape[:2]
         block = lambda a: cv2.resize(a, (max(1, w // self.BLOCK), max(1, h // self.BLOCK)), interpolation=cv2.INTER_AREA)
@@ -300,4 +316,4 @@ class AgreementChooser(SelectInterpolator):
             disagreement.append(block(np.abs(warp(pair["small0"], map0) - warp(pair["small1"], map1)).mean(axis=2)))
         best = np.argmin(np.stack(disagreement), axis=0)
         chosen = cv2.resize(best.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-        return np.stack([(chosen == k).astype(np.float32) for k in range(len(cands.flows))])
+        return np.stack([(chosen == k).astype(np.float32) for k in range(len(cands.flows))]), None
