@@ -42,15 +42,12 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast (softmax in fp32).")
     parser.add_argument("--network-scale", type=float, default=SelectConfig.network_scale,
                         help="The selector's size as a fraction of the motion's working size.")
-    parser.add_argument("--blend", action="store_true",
-                        help="The network also moves each candidate's blend of its two warps.")
     parser.add_argument("--candidates", default=",".join(SelectConfig.candidates),
                         help="Comma-separated candidate motions (vfi.motion.candidates), 'seeded' among them.")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    config = SelectConfig(network_scale=args.network_scale, candidates=tuple(args.candidates.split(",")),
-                          blend=args.blend)
+    config = SelectConfig(network_scale=args.network_scale, candidates=tuple(args.candidates.split(",")))
     factors = [int(k) for k in args.factors.split(",")]
     clips = sorted(p for p in args.corpus.iterdir() if p.suffix in VIDEO_SUFFIXES)
     training = [c for c in clips if c.name not in HELD_OUT]

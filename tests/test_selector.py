@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 import torch
 
-from vfi.models.selector import EVIDENCE, CandidateSelector, candidate_evidence, reblended, selected
+from vfi.models.selector import EVIDENCE, CandidateSelector, candidate_evidence, selected
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -85,35 +84,23 @@ def test_identical_candidates_weighed_once_get_the_weights_they_would_share():
     assert torch.allclose(once[:, 1:], each[:, 3:], atol=1e-6)
 
 
-@pytest.mark.parametrize("blend", [False, True])
-def test_select_renders_the_weighed_mix_of_every_candidates_render(blend):
+def test_select_renders_the_weighed_mix_of_every_candidates_render():
     """At the working size, the heaviest candidate's render plus `mix_change` is exactly what the
-    network was trained to produce: every candidate's render weighed by its weight (with `blend`,
-    each render's two warps blended by the rule's weight moved by the network's shift)."""
+    network was trained to produce: every candidate's render weighed by its weight."""
     from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
-    from vfi.models.selector import shifted_weight
     from vfi.motion.compose import blend_maps
 
     rng = np.random.default_rng(3)
     base = (255 * texture(96, 128, rng)).astype(np.uint8)
     img0, img1 = base[8:72, 8:104].copy(), base[12:76, 2:98].copy()  # moved by (6, -4) px
     torch.manual_seed(0)
-    net = SelectNet(SelectConfig(width=8, candidates=("seeded", "matched", "zero"), blend=blend))
-    if blend:  # shifts far from zero, so a render that ignored them would fail
-        with torch.no_grad():
-            net.selector.judge[-1].weight[1].normal_(0, 0.5)
-            net.selector.judge[-1].bias[1].fill_(-2.0)
-    model = SelectInterpolator(net)
+    model = SelectInterpolator(SelectNet(SelectConfig(width=8, candidates=("seeded", "matched", "zero"))))
     pair = model.prepare(img0, img1)
-    weights, shifts = model.weights(pair, 0.4)
+    weights = model.weights(pair, 0.4)
     assert weights.shape[0] >= 2 and np.allclose(weights.sum(0), 1, atol=1e-5)
-    assert (shifts is not None) == blend
     renders = []
-    for k, (motion, occlusions) in enumerate(zip(pair["candidates"].flows, pair["occlusions"])):
+    for motion, occlusions in zip(pair["candidates"].flows, pair["occlusions"]):
         map0, map1, weight0 = blend_maps(*motion[:2], 0.4, *occlusions)
-        if blend:
-            assert np.abs(shifts[k]).mean() > 0.5
-            weight0 = shifted_weight(weight0, shifts[k])
         warp = lambda img, m: cv2.remap(img.astype(np.float32), m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         renders.append(weight0[..., None] * warp(img0, map0) + (1 - weight0[..., None]) * warp(img1, map1))
     expected = sum(w[..., None] * r for w, r in zip(weights, renders))
@@ -153,38 +140,3 @@ def test_the_match_search_runs_only_where_the_matches_doubt_the_seeded_motion():
     model.reset()
     model.prepare(img0, img1)
     assert "matched" in model.last.milliseconds and "matched" in model.last.names
-
-
-def test_reblending_with_no_shift_gives_flows_own_render_and_a_shift_moves_it_towards_one_warp():
-    """The blend the network trains on (from the evidence) is the render `flow` makes; a large shift
-    of the log-odds gives frame 0's warp alone, a large negative one frame 1's."""
-    rng = np.random.default_rng(5)
-    img0, img1 = texture(48, 64, rng).astype(np.float32), texture(48, 64, rng).astype(np.float32)
-    f01 = np.full((48, 64, 2), 2.0, np.float32)
-    f01[10:20, 10:30] = (-3.0, 1.0)  # an object moving against the background: occlusions at its edges
-    f10 = -f01
-    evidence, render = candidate_evidence(img0, img1, f01, f10, 0.3)
-    e = torch.from_numpy(evidence)
-    zero = torch.zeros(48, 64)
-    assert torch.allclose(reblended(e, zero), torch.from_numpy(render), atol=1e-5)
-    assert torch.allclose(reblended(e, zero + 30), e[0:3], atol=1e-5)
-    assert torch.allclose(reblended(e, zero - 30), e[3:6], atol=1e-5)
-
-
-def test_a_selector_that_blends_learns_to_trust_the_warp_that_is_right():
-    """Where frame 1's warp is wrong (content it hides), a blending selector learns to lean on frame 0's."""
-    torch.manual_seed(0)
-    model = CandidateSelector(width=8, blend=True)
-    evidence = torch.rand(8, 1, EVIDENCE, 16, 16)
-    evidence[:, :, 7:9] = 0.0  # the rule sees no occlusion: it blends by t alone
-    evidence[:, :, 10] = 0.5
-    truth = evidence[:, 0, 0:3].clone()  # frame 0's warp is the truth; frame 1's is noise
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(150):
-        weights, shifts = model.choose(evidence)
-        loss = (selected(reblended(evidence, shifts), weights) - truth).abs().mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    _, shifts = model.choose(evidence)
-    assert torch.sigmoid(shifts).mean() > 0.9  # from the rule's 0.5 to frame 0's warp nearly alone

@@ -28,7 +28,7 @@ from torch import nn
 
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
-from vfi.models.selector import CandidateSelector, candidate_evidence, shifted_weight
+from vfi.models.selector import CandidateSelector, candidate_evidence
 from vfi.motion.acceleration import accelerations
 from vfi.motion.candidates import CANDIDATES, DOUBTING_MATCHES, Features, doubting, match_features, sift_features
 from vfi.motion.compose import blend_maps, warp_and_mix
@@ -47,7 +47,6 @@ class SelectConfig:
     width: int = 24  # the selector network's channels
     network_scale: float = 0.375  # the selector's working size, as a fraction of the motion's
     candidates: tuple[str, ...] = ("seeded", "matched", "zero", "path")  # the shipped set
-    blend: bool = False  # the network also moves each candidate's blend of its two warps (`selector.reblended`)
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
@@ -65,14 +64,10 @@ class SelectNet(nn.Module):
     def __init__(self, config: SelectConfig):
         super().__init__()
         self.config = config
-        self.selector = CandidateSelector(config.width, config.blend)
+        self.selector = CandidateSelector(config.width)
 
     def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.selector(evidence, log_counts)
-
-    def choose(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None
-               ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        return self.selector.choose(evidence, log_counts)
 
 
 @dataclass
@@ -262,20 +257,17 @@ class SelectInterpolator(Interpolator):
             pair["network"] = (n0, n1, flows, pair_occlusions(flows))
         return pair["network"]
 
-    def weights(self, pair: dict, t: float) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        """(K, h, w) weights of the pair's distinct candidates at the working size, and (K, h, w) shifts
-        of their blends' log-odds where the network moves them (else None)."""
+    def weights(self, pair: dict, t: float) -> np.ndarray:
+        """(K, h, w) weights of the pair's distinct candidates at the working size."""
         cands: PairCandidates = pair["candidates"]
         n0, n1, flows, occlusions = self._network_inputs(pair)
         evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
                              for motion, occ in zip(flows, occlusions)])
         log_counts = torch.log(torch.tensor(cands.counts, dtype=torch.float32))
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            weights, shifts = self.net.choose(torch.from_numpy(evidence)[None], log_counts)
+            weights = self.net(torch.from_numpy(evidence)[None], log_counts)[0].float().numpy()
         h, w = pair["small0"].shape[:2]
-        grow = lambda planes: np.stack([cv2.resize(k, (w, h), interpolation=cv2.INTER_LINEAR)
-                                        for k in planes[0].float().numpy()])
-        return grow(weights), None if shifts is None else grow(shifts)
+        return np.stack([cv2.resize(k, (w, h), interpolation=cv2.INTER_LINEAR) for k in weights])
 
     def render(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
         if t <= 0:
@@ -284,9 +276,7 @@ class SelectInterpolator(Interpolator):
             return img1
         cands: PairCandidates = pair["candidates"]
         maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
-        weights, shifts = self.weights(pair, t)
-        if shifts is not None:
-            maps = [(map0, map1, shifted_weight(weight0, shift)) for (map0, map1, weight0), shift in zip(maps, shifts)]
+        weights = self.weights(pair, t)
         first = choice_masks(weights.argmax(axis=0), len(maps))
         top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
         if len(maps) == 1:
@@ -305,7 +295,7 @@ class AgreementChooser(SelectInterpolator):
     def __init__(self, config: Optional[SelectConfig] = None, name: str = "agree"):
         super().__init__(SelectNet(config or SelectConfig()), name)  # the network's settings only; it is not run
 
-    def weights(self, pair: dict, t: float) -> tuple[np.ndarray, None]:
+    def weights(self, pair: dict, t: float) -> np.ndarray:
         cands: PairCandidates = pair["candidates"]
         h, w = pair["small0"].shape[:2]
         block = lambda a: cv2.resize(a, (max(1, w // self.BLOCK), max(1, h // self.BLOCK)), interpolation=cv2.INTER_AREA)
@@ -316,4 +306,4 @@ class AgreementChooser(SelectInterpolator):
             disagreement.append(block(np.abs(warp(pair["small0"], map0) - warp(pair["small1"], map1)).mean(axis=2)))
         best = np.argmin(np.stack(disagreement), axis=0)
         chosen = cv2.resize(best.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-        return np.stack([(chosen == k).astype(np.float32) for k in range(len(cands.flows))]), None
+        return np.stack([(chosen == k).astype(np.float32) for k in range(len(cands.flows))])

@@ -49,61 +49,27 @@ def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10:
     return np.stack(planes).astype(np.float32), np.ascontiguousarray(np.moveaxis(render, 2, 0), np.float32)
 
 
-def blend_logit(evidence: torch.Tensor) -> torch.Tensor:
-    """(..., h, w) log-odds of frame 0's warp in `flow`'s occlusion-aware blend (`compose.blend_maps`),
-    from a candidate's evidence (..., EVIDENCE, h, w): its occlusions at t and t."""
-    gone_in_1, new_in_1, t = evidence[..., 7, :, :], evidence[..., 8, :, :], evidence[..., 10, :, :]
-    return torch.log((1 - t) * (1.0 - new_in_1 + 1e-3)) - torch.log(t * (1.0 - gone_in_1 + 1e-3))
-
-
-def reblended(evidence: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """(..., 3, h, w) renders: each candidate's two warps (in its evidence) blended with the rule's
-    log-odds moved by `shift` (..., h, w), the network's own view of what each frame hides."""
-    warped0, warped1 = evidence[..., 0:3, :, :], evidence[..., 3:6, :, :]
-    weight0 = torch.sigmoid(blend_logit(evidence) + shift).unsqueeze(-3)
-    return warped1 + weight0 * (warped0 - warped1)
-
-
-def shifted_weight(weight0: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """`flow`'s blend weight of frame 0's warp with its log-odds moved by `shift` (both (h, w) float32):
-    w * e^s / (w * e^s + 1 - w), what `reblended` trains."""
-    raised = weight0 * cv2.exp(shift)
-    return raised / (raised + (1.0 - weight0))
-
-
 class CandidateSelector(nn.Module):
-    """(B, K, EVIDENCE, h, w) evidence -> (B, K, h, w) weights that sum to 1 over the K candidates, and,
-    with `blend`, (B, K, h, w) shifts of each candidate's blend log-odds (`reblended`)."""
+    """(B, K, EVIDENCE, h, w) evidence -> (B, K, h, w) weights that sum to 1 over the K candidates."""
 
-    def __init__(self, width: int = 24, blend: bool = False):
+    def __init__(self, width: int = 24):
         super().__init__()
         act = nn.GELU()
-        self.blend = blend
         self.encode = nn.Sequential(nn.Conv2d(EVIDENCE, width, 3, padding=1), act,
                                     nn.Conv2d(width, width, 3, padding=1), act)
         self.judge = nn.Sequential(nn.Conv2d(2 * width, width, 3, padding=2, dilation=2), act,
-                                   nn.Conv2d(width, 2 if blend else 1, 3, padding=1))
-        if blend:  # the shifts start at zero: the network starts from `flow`'s blend
-            with torch.no_grad():
-                self.judge[-1].weight[1].zero_()
-                self.judge[-1].bias[1].zero_()
+                                   nn.Conv2d(width, 1, 3, padding=1))
 
-    def choose(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None
-               ) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """(weights, shifts or None). `log_counts` (K,): the log of how many candidates each one stands
-        for (identical candidates weighed once give the weights they would get one by one, summed)."""
+    def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """`log_counts` (K,): the log of how many candidates each one stands for (identical candidates
+        weighed once give the weights they would get one by one, summed)."""
         b, k, _, h, w = evidence.shape
         own = self.encode(evidence.flatten(0, 1)).unflatten(0, (b, k))
         strongest = own.amax(dim=1, keepdim=True).expand_as(own)  # what the other candidates show
-        out = self.judge(torch.cat([own, strongest], 2).flatten(0, 1)).float()
-        logits = out[:, 0].view(b, k, h, w)
+        logits = self.judge(torch.cat([own, strongest], 2).flatten(0, 1)).view(b, k, h, w).float()
         if log_counts is not None:
             logits = logits + log_counts.view(1, k, 1, 1)
-        shifts = out[:, 1].view(b, k, h, w) if self.blend else None
-        return logits.softmax(dim=1), shifts  # in full precision, also under bf16 autocast
-
-    def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return self.choose(evidence, log_counts)[0]
+        return logits.softmax(dim=1)  # weights in full precision, also under bf16 autocast
 
 
 def selected(renders: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

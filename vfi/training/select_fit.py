@@ -21,7 +21,7 @@ import torch
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
 from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, shrink_motion
-from vfi.models.selector import candidate_evidence, reblended, selected
+from vfi.models.selector import candidate_evidence, selected
 from vfi.training.synthetic import fast_sprites
 
 CROP = 64  # side of the cached crops, at the selector's size
@@ -118,9 +118,7 @@ def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng
         if flip & 2:
             e, r, t = e.flip(-2), r.flip(-2), t.flip(-2)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            weights, shifts = net.choose(e)
-        if shifts is not None:
-            r = reblended(e, shifts)
+            weights = net(e)
         loss = (selected(r, weights.float()) - t).abs().mean()
         opt.zero_grad()
         loss.backward()
