@@ -189,22 +189,22 @@ def mix_change(small0: np.ndarray, small1: np.ndarray, maps: list[tuple[np.ndarr
     return change
 
 
-class SelectInterpolator(Interpolator):
-    """Candidate motions chosen per pixel by a small learned network (see the module docstring)."""
+class CandidateChooser(Interpolator):
+    """The configured candidate motions of each pair, rendered as a per-pixel weighing of them; how they
+    are weighed (`weights`) is the subclass's. On its own it prepares candidates (for training caches)."""
 
-    description = "learned per-pixel choice among candidate motions (seeded DIS, SIFT matches, zero, the four-frame path)"
+    description = "per-pixel weighing of candidate motions"
     capabilities = Capabilities(min_side=32, light_full_size=True, follows_motion=True, window=True)
 
-    def __init__(self, net: SelectNet, name: str = "select", max_side: int = FLOW_MAX_SIDE, bf16: bool = True):
-        self.net = net.eval()
+    def __init__(self, config: SelectConfig, name: str = "candidates", max_side: int = FLOW_MAX_SIDE):
+        self.config = config
         self.name = name
         self.max_side = max_side
-        self.bf16 = bf16  # the network under bfloat16 autocast on the CPU (its softmax stays in fp32)
         self.flow = VideoFlow()
         self.features = PictureMemory(REMEMBERED)  # SIFT features of recent frames: each frame ends one pair, starts the next
         self.last: Optional[PairCandidates] = None  # the latest pair's candidates, for reports and tests
 
-    def to(self, device) -> "SelectInterpolator":
+    def to(self, device) -> "CandidateChooser":
         return self  # OpenCV motion and a network of 18k weights: the CPU serves
 
     def reset(self) -> None:
@@ -233,7 +233,7 @@ class SelectInterpolator(Interpolator):
         grey = lambda rgb: shrink_gray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size)
         gray0, gray1 = grey(rgb0), grey(rgb1)
         around_flows, began = None, time.perf_counter()
-        if around is not None and FOUR_FRAME in self.net.config.candidates:
+        if around is not None and FOUR_FRAME in self.config.candidates:
             before, after = (grey(rgb8(f)) for f in around)
             f0_before = self.flow(before, gray0, size)[1]  # the pairs around this one, each computed once a video
             seeded = self.flow(gray0, gray1, size)
@@ -241,17 +241,46 @@ class SelectInterpolator(Interpolator):
         else:
             seeded = self.flow(gray0, gray1, size)
         seconds = time.perf_counter() - began
-        cands = pair_candidates(gray0, gray1, seeded, self.net.config.candidates, around_flows, self._features)
+        cands = pair_candidates(gray0, gray1, seeded, self.config.candidates, around_flows, self._features)
         cands.milliseconds["flows"] = 1000 * seconds
         self.last = cands
         small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         return {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands,
                 "occlusions": pair_occlusions(cands.flows)}
 
+    def weights(self, pair: dict, t: float) -> np.ndarray:
+        """(K, h, w) weights of the pair's distinct candidates at the working size, summing to 1."""
+        raise NotImplementedError
+
+    def render(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
+        if t <= 0:
+            return img0
+        if t >= 1:
+            return img1
+        cands: PairCandidates = pair["candidates"]
+        maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
+        weights = self.weights(pair, t)
+        first = choice_masks(weights.argmax(axis=0), len(maps))
+        top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
+        if len(maps) == 1:
+            return warp_and_mix(img0, img1, *top)
+        return warp_and_mix(img0, img1, *top, detail=mix_change(pair["small0"], pair["small1"], maps, weights, first))
+
+
+class SelectInterpolator(CandidateChooser):
+    """Candidate motions chosen per pixel by a small learned network (see the module docstring)."""
+
+    description = "learned per-pixel choice among candidate motions (seeded DIS, SIFT matches, zero, the four-frame path)"
+
+    def __init__(self, net: SelectNet, name: str = "select", max_side: int = FLOW_MAX_SIDE, bf16: bool = True):
+        super().__init__(net.config, name, max_side)
+        self.net = net.eval()
+        self.bf16 = bf16  # the network under bfloat16 autocast on the CPU (its softmax stays in fp32)
+
     def _network_inputs(self, pair: dict) -> tuple:
         """The pair's frames, flows and occlusions at the network's size, made once per pair."""
         if "network" not in pair:
-            scale = self.net.config.network_scale
+            scale = self.config.network_scale
             n0, flows = shrink_motion(pair["small0"], pair["candidates"].flows, scale)
             n1, _ = shrink_motion(pair["small1"], [], scale)
             pair["network"] = (n0, n1, flows, pair_occlusions(flows))
@@ -269,22 +298,8 @@ class SelectInterpolator(Interpolator):
         h, w = pair["small0"].shape[:2]
         return np.stack([cv2.resize(k, (w, h), interpolation=cv2.INTER_LINEAR) for k in weights])
 
-    def render(self, img0: np.ndarray, img1: np.ndarray, pair: dict, t: float) -> np.ndarray:
-        if t <= 0:
-            return img0
-        if t >= 1:
-            return img1
-        cands: PairCandidates = pair["candidates"]
-        maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
-        weights = self.weights(pair, t)
-        first = choice_masks(weights.argmax(axis=0), len(maps))
-        top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
-        if len(maps) == 1:
-            return warp_and_mix(img0, img1, *top)
-        return warp_and_mix(img0, img1, *top, detail=mix_change(pair["small0"], pair["small1"], maps, weights, first))
 
-
-class AgreementChooser(SelectInterpolator):
+class AgreementChooser(CandidateChooser):
     """The hand-made rule `select` learns to beat: per 16x16 block of the working size, the candidate
     whose two warps to t agree best. It fails where a wrong motion fetches the same background into
     both warps, and seldom picks zero motion (an ablation beside `select`)."""
@@ -293,7 +308,7 @@ class AgreementChooser(SelectInterpolator):
     BLOCK = 16
 
     def __init__(self, config: Optional[SelectConfig] = None, name: str = "agree"):
-        super().__init__(SelectNet(config or SelectConfig()), name)  # the network's settings only; it is not run
+        super().__init__(config or SelectConfig(), name)
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         cands: PairCandidates = pair["candidates"]

@@ -20,7 +20,7 @@ import torch
 
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
-from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet, shrink_motion
+from vfi.models.select import CandidateChooser, SelectConfig, SelectInterpolator, SelectNet, shrink_motion
 from vfi.models.selector import candidate_evidence, selected
 from vfi.training.synthetic import fast_sprites
 
@@ -42,7 +42,7 @@ class SelectCache:
         return np.stack(self.evidence), np.stack(self.renders), np.stack(self.truths)
 
 
-def window_candidates(interpolator: SelectInterpolator, img0: np.ndarray, img1: np.ndarray,
+def window_candidates(interpolator: CandidateChooser, img0: np.ndarray, img1: np.ndarray,
                       around: Optional[tuple[np.ndarray, np.ndarray]] = None):
     """Working-size frames in [0, 1] and one motion per configured candidate for one window, exactly as
     the interpolator prepares a pair; `around`: the frames one window before and after."""
@@ -74,7 +74,7 @@ def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: Select
 def add_video(cache: SelectCache, frames: Sequence[np.ndarray], starts: Sequence[int], factor: int,
               config: SelectConfig, crops: int, rng: np.random.Generator) -> None:
     """Windows [start, start + factor] of a video, its own frames between as the truth."""
-    interpolator = SelectInterpolator(SelectNet(config))  # its network is not run: the candidates only
+    interpolator = CandidateChooser(config)  # the candidates only
     previous = None
     for start in starts:
         if previous is None or start != previous + factor:
@@ -88,7 +88,7 @@ def add_video(cache: SelectCache, frames: Sequence[np.ndarray], starts: Sequence
 
 def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray], factor: int, config: SelectConfig,
                   crops: int, rng: np.random.Generator, size: tuple[int, int] = (240, 320)) -> None:
-    interpolator = SelectInterpolator(SelectNet(config))
+    interpolator = CandidateChooser(config)
     for _ in range(scenes):
         photo = photos[rng.integers(len(photos))] if len(photos) else None
         scene = fast_sprites(*size, rng, photo=photo)
