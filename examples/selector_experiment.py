@@ -22,7 +22,7 @@ import torch
 from vfi.io.decode import read_frames
 from vfi.models.checkpoint import save_checkpoint
 from vfi.models.select import SelectConfig, SelectNet
-from vfi.training.select_fit import SelectCache, add_synthetic, add_video, train_select
+from vfi.training.select_fit import LOSSES, SelectCache, add_synthetic, add_video, train_select
 
 HELD_OUT = {"realshort.mp4", "tree.avi", "face.avi", "bikes_g2.avi", "puck_inertia.avi", "teapot.mov",
             "blupi_play113.mkv", "blupi_play119.mkv", "blupi_win129.mkv"}
@@ -42,6 +42,8 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast (softmax in fp32).")
     parser.add_argument("--network-scale", type=float, default=SelectConfig.network_scale,
                         help="The selector's size as a fraction of the motion's working size.")
+    parser.add_argument("--loss", choices=sorted(LOSSES), default="l1",
+                        help="What training lowers: L1, or the log of each crop's mean squared error (PSNR's own).")
     parser.add_argument("--candidates", default=",".join(SelectConfig.candidates),
                         help="Comma-separated candidate motions (vfi.motion.candidates), 'seeded' among them.")
     args = parser.parse_args()
@@ -65,9 +67,11 @@ def main() -> None:
     print(f"cache: {args.synthetic} fast-sprite scenes: {len(cache) - n} crops; {len(cache)} crops from "
           f"{len(training)} clips in {cache_seconds} s", flush=True)
     net = SelectNet(config)
-    report = train_select(net, cache, args.steps, args.batch, rng, bf16=args.bf16, log=lambda s: print(s, flush=True))
+    report = train_select(net, cache, args.steps, args.batch, rng, bf16=args.bf16, log=lambda s: print(s, flush=True),
+                          loss_name=args.loss)
     meta = dict(report, cache_seconds=cache_seconds, crops=len(cache), clips=[c.name for c in training],
                 synthetic_scenes=args.synthetic, factors=factors, frames_per_clip=args.max_frames, bf16=args.bf16,
+                loss=args.loss,
                 description="learned per-pixel choice among candidate motions")
     save_checkpoint(args.out, net, "select", meta)
     held = " ".join(str(c) for c in clips if c.name in HELD_OUT)

@@ -99,10 +99,23 @@ def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray],
                   config, crops, rng)
 
 
+def l1_loss(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    return (pred - truth).abs().mean()
+
+
+def log_mse_loss(pred: torch.Tensor, truth: torch.Tensor, floor: float = 1e-5) -> torch.Tensor:
+    """The mean over crops of log(MSE): the benchmark's mean per-frame PSNR, up to sign and scale, so
+    where the candidates are uncertain it prefers the mix that scores best. `floor` caps a crop at 50 dB."""
+    return torch.log(((pred - truth) ** 2).mean(dim=(1, 2, 3)) + floor).mean()
+
+
+LOSSES = {"l1": l1_loss, "log-mse": log_mse_loss}
+
+
 def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng: np.random.Generator,
                  lr: float = 2e-3, bf16: bool = True, log: Callable[[str], None] = print,
-                 every: int = 200) -> dict:
-    """L1 of the selected picture against the truth, on random cached crops (flipped at random).
+                 every: int = 200, loss_name: str = "l1") -> dict:
+    """The loss (`LOSSES`) of the selected picture against the truth, on random cached crops (flipped at random).
     bf16 autocast keeps the network's softmax in fp32, where its loss curve matches fp32's."""
     evidence, renders, truths = (torch.from_numpy(a) for a in cache.arrays())
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -119,7 +132,7 @@ def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng
             e, r, t = e.flip(-2), r.flip(-2), t.flip(-2)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             weights = net(e)
-        loss = (selected(r, weights.float()) - t).abs().mean()
+        loss = LOSSES[loss_name](selected(r, weights.float()), t)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -127,7 +140,8 @@ def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng
         running += loss.item()
         if step % every == 0 or step == steps:
             rate = step * batch / (time.perf_counter() - began)
-            log(f"step {step}: L1 {running / (every if step % every == 0 else step % every):.4f}, {rate:.0f} samples/s")
+            log(f"step {step}: {loss_name} {running / (every if step % every == 0 else step % every):.4f}, "
+                f"{rate:.0f} samples/s")
             running = 0.0
     net.eval()
     return {"steps": steps, "batch": batch, "samples": steps * batch, "samples_per_s": round(rate, 1),
