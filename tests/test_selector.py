@@ -140,24 +140,3 @@ def test_the_match_search_runs_only_where_the_matches_doubt_the_seeded_motion():
     model.reset()
     model.prepare(img0, img1)
     assert "matched" in model.last.milliseconds and "matched" in model.last.names
-
-
-def test_the_full_resolution_search_runs_only_on_small_frames_and_starts_from_the_seeded_motion():
-    """`fine` costs several DIS searches: it is searched where the working frame has at most
-    FINE_MAX_PIXELS, and stands aside (`seeded` in its place) on larger ones."""
-    from vfi.models.select import FINE_MAX_PIXELS, SelectConfig, SelectInterpolator, SelectNet
-
-    rng = np.random.default_rng(4)
-    config = SelectConfig(width=8, candidates=("seeded", "fine", "zero"))
-    model = SelectInterpolator(SelectNet(config))
-    base = (255 * texture(400, 520, rng)).astype(np.uint8)
-    small0, small1 = base[8:248, 8:328].copy(), base[11:251, 4:324].copy()  # 320x240, moved by (4, -3) px
-    assert 240 * 320 <= FINE_MAX_PIXELS
-    model.prepare(small0, small1)
-    assert "fine" in model.last.milliseconds and "fine" in model.last.names
-    fine_f01 = model.last.flows[model.last.names.index("fine")][0]
-    assert np.abs(np.median(fine_f01.reshape(-1, 2), axis=0) - (4, -3)).max() < 0.25
-    model.reset()
-    model.prepare(base[8:392, 8:488].copy(), base[11:395, 4:484].copy())  # 480x384 > FINE_MAX_PIXELS
-    assert "fine" not in model.last.milliseconds and model.last.names == ["seeded", "zero"]
-    assert model.last.counts == [2, 1]

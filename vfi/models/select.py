@@ -40,9 +40,6 @@ from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
 Flows = tuple[np.ndarray, ...]  # (f01, f10), or (f01, f10, a0, a1) for a path bent by accelerations
 FOUR_FRAME = "path"  # the candidate that needs the frames around the pair
-# `fine` (DIS down to full resolution) is searched only on working frames of at most this many pixels
-# (320x240 has 76,800; 720p works at 480x270, 129,600)
-FINE_MAX_PIXELS = 100_000
 
 
 @dataclass
@@ -89,8 +86,8 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
     """Every configured candidate for a working-size grey pair, `seeded` given; absent ones are `seeded`.
     `around_flows`: the flows from frame 0 to the frame before and from frame 1 to the frame after,
     which `path` needs; `features`: how a frame's SIFT features are found (or remembered).
-    `matched` is searched only where the matches doubt `seeded` (`candidates.doubting`), `fine` only
-    on small frames (FINE_MAX_PIXELS); the milliseconds record which candidates ran."""
+    `matched` is searched only where the matches doubt `seeded` (`candidates.doubting`); the
+    milliseconds record which candidates ran."""
     spent = {}
     began = time.perf_counter()
     matches = match_features(features(gray0), features(gray1)) if {"matched", "homography"} & set(names) else None
@@ -106,11 +103,6 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
             continue
         elif name == FOUR_FRAME:
             got[name] = None if around_flows is None else (*seeded_flows, *accelerations(*seeded_flows, *around_flows))
-        elif name == "fine":
-            if gray0.size > FINE_MAX_PIXELS:
-                got[name] = None  # a large frame: the search would cost more than the whole pair's budget
-                continue
-            got[name] = CANDIDATES[name](gray0, gray1, seeded_flows[0], matches)  # `seeded` taken to full resolution
         else:
             got[name] = CANDIDATES[name](gray0, gray1, None, matches)
         if name != "seeded":
