@@ -34,13 +34,14 @@ def main() -> None:
     parser.add_argument("--model", default="select", help="`select` or a select checkpoint")
     args = parser.parse_args()
     model = create(args.model)
+    every_kth = lambda path: read_frames(path, max_frames=(args.pairs + 4) * args.every)[::args.every]
     if args.clip is None:
         with tempfile.TemporaryDirectory() as tmp:
             clip = write_video(Path(tmp) / "clip_720p.mp4", make_scene("occlusion", 720, 1280, seed=1).clip(96), 30,
                                EncodeSettings(crf=18, preset="fast"))
-            frames = read_frames(clip, max_frames=(args.pairs + 4) * args.every)[::args.every]
+            frames = every_kth(clip)
     else:
-        frames = read_frames(args.clip, max_frames=(args.pairs + 4) * args.every)[::args.every]
+        frames = every_kth(args.clip)
     pairs = min(args.pairs, len(frames) - 4)
     spent, searched = defaultdict(float), 0
     for i in range(2, pairs + 2):

@@ -22,7 +22,8 @@ import torch
 from vfi.io.decode import read_frames
 from vfi.models.checkpoint import save_checkpoint
 from vfi.models.select import SelectConfig, SelectNet
-from vfi.training.select_fit import LOSSES, SelectCache, add_synthetic, add_video, train_select
+from vfi.training.losses import SELECT_LOSSES
+from vfi.training.select_fit import SelectCache, add_synthetic, add_video, train_select
 
 HELD_OUT = {"realshort.mp4", "tree.avi", "face.avi", "bikes_g2.avi", "puck_inertia.avi", "teapot.mov",
             "blupi_play113.mkv", "blupi_play119.mkv", "blupi_win129.mkv"}
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="Train under bfloat16 autocast (softmax in fp32).")
     parser.add_argument("--network-scale", type=float, default=SelectConfig.network_scale,
                         help="The selector's size as a fraction of the motion's working size.")
-    parser.add_argument("--loss", choices=sorted(LOSSES), default="l1",
+    parser.add_argument("--loss", choices=sorted(SELECT_LOSSES), default="l1",
                         help="What training lowers: L1, or the log of each crop's mean squared error (PSNR's own).")
     parser.add_argument("--candidates", default=",".join(SelectConfig.candidates),
                         help="Comma-separated candidate motions (vfi.motion.candidates), 'seeded' among them.")

@@ -53,11 +53,11 @@ def test_vfi_train_says_when_a_clip_is_too_small_for_the_selector(untrained, tmp
 def test_the_log_mse_loss_is_the_mean_psnr_of_the_crops_turned_round():
     """Lowering it raises the mean per-crop PSNR, the figure the benchmark reports (not the PSNR of the
     mean error, which an L1 or a plain MSE lowers)."""
-    from vfi.training.select_fit import log_mse_loss
+    from vfi.training.losses import log_mse
 
     truth = torch.rand(3, 3, 8, 8, generator=torch.Generator().manual_seed(0))
     pred = truth + torch.tensor([0.01, 0.05, 0.2]).view(3, 1, 1, 1)  # 40, 26 and 14 dB
     psnr = -10 * torch.log10(((pred - truth) ** 2).mean(dim=(1, 2, 3)))
-    loss = log_mse_loss(pred, truth, floor=0.0)
+    loss = log_mse(pred, truth, floor=0.0)
     assert torch.allclose(loss, -psnr.mean() * np.log(10) / 10, atol=1e-5)
-    assert log_mse_loss(truth, truth) == pytest.approx(np.log(1e-5))  # a perfect crop is capped at 50 dB
+    assert log_mse(truth, truth) == pytest.approx(np.log(1e-5))  # a perfect crop is capped at 50 dB

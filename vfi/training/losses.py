@@ -1,4 +1,5 @@
-"""Training losses: Charbonnier on RGB plus a census (ternary) term; a photometric term for learned flow.
+"""Training losses: Charbonnier on RGB plus a census (ternary) term; a photometric term for learned flow;
+L1 or log-MSE for the `select` network.
 
 No pretrained feature networks: nothing is downloaded, and no weights from elsewhere are used.
 """
@@ -54,3 +55,16 @@ def flow_error(flows: torch.Tensor, truth: torch.Tensor, known: torch.Tensor) ->
     epe = ((flows.float() - truth) ** 2).view(len(flows), 2, 2, *flows.shape[-2:]).sum(2).add(1e-6).sqrt()
     weight = known.float().view(-1, 1, 1, 1)
     return (epe * weight).sum() / (weight.sum() * epe[0].numel()).clamp(min=1.0)
+
+
+def l1(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (pred - target).abs().mean()
+
+
+def log_mse(pred: torch.Tensor, target: torch.Tensor, floor: float = 1e-5) -> torch.Tensor:
+    """The mean over (B, C, H, W) crops of log(MSE): the benchmark's mean per-frame PSNR, up to sign and
+    scale, so where a choice is uncertain it prefers the mix that scores best. `floor` caps a crop at 50 dB."""
+    return torch.log(((pred - target) ** 2).mean(dim=(1, 2, 3)) + floor).mean()
+
+
+SELECT_LOSSES = {"l1": l1, "log-mse": log_mse}  # what `select`'s training may lower, by name

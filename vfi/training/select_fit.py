@@ -22,6 +22,7 @@ from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
 from vfi.models.select import CandidateChooser, SelectConfig, SelectInterpolator, SelectNet, shrink_motion
 from vfi.models.selector import candidate_evidence, selected
+from vfi.training.losses import SELECT_LOSSES
 from vfi.training.synthetic import fast_sprites
 
 CROP = 64  # side of the cached crops, at the selector's size
@@ -99,23 +100,10 @@ def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray],
                   config, crops, rng)
 
 
-def l1_loss(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    return (pred - truth).abs().mean()
-
-
-def log_mse_loss(pred: torch.Tensor, truth: torch.Tensor, floor: float = 1e-5) -> torch.Tensor:
-    """The mean over crops of log(MSE): the benchmark's mean per-frame PSNR, up to sign and scale, so
-    where the candidates are uncertain it prefers the mix that scores best. `floor` caps a crop at 50 dB."""
-    return torch.log(((pred - truth) ** 2).mean(dim=(1, 2, 3)) + floor).mean()
-
-
-LOSSES = {"l1": l1_loss, "log-mse": log_mse_loss}
-
-
 def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng: np.random.Generator,
                  lr: float = 2e-3, bf16: bool = True, log: Callable[[str], None] = print,
                  every: int = 200, loss_name: str = "l1") -> dict:
-    """The loss (`LOSSES`) of the selected picture against the truth, on random cached crops (flipped at random).
+    """The loss (`losses.SELECT_LOSSES`) of the selected picture against the truth, on random cached crops (flipped at random).
     bf16 autocast keeps the network's softmax in fp32, where its loss curve matches fp32's."""
     evidence, renders, truths = (torch.from_numpy(a) for a in cache.arrays())
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
@@ -132,7 +120,7 @@ def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng
             e, r, t = e.flip(-2), r.flip(-2), t.flip(-2)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             weights = net(e)
-        loss = LOSSES[loss_name](selected(r, weights.float()), t)
+        loss = SELECT_LOSSES[loss_name](selected(r, weights.float()), t)
         opt.zero_grad()
         loss.backward()
         opt.step()
