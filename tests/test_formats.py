@@ -53,7 +53,7 @@ def test_ten_bit_input_stays_ten_bit_without_banding(tmp_path):
 def test_ten_bit_input_defaults_to_ten_bit_hevc_and_eight_bit_stays_eight(tmp_path):
     src = gradient_clip(tmp_path / "ramp.mkv")
     out = tmp_path / "out.mp4"
-    assert vfi("upsample", src, "-o", out, "-f", "2", "-m", "flow").exit_code == 0
+    assert vfi("upsample", src, "-o", out, "-f", "2").exit_code == 0
     assert probe(out).codec == "hevc" and probe(out).pix_fmt.startswith("yuv420p10")
     plain = make_clip(tmp_path / "plain.mp4", moving_frames(4))
     out8 = tmp_path / "out8.mp4"
@@ -61,7 +61,7 @@ def test_ten_bit_input_defaults_to_ten_bit_hevc_and_eight_bit_stays_eight(tmp_pa
     assert probe(out8).codec == "h264" and probe(out8).pix_fmt == "yuv420p"
 
 
-@pytest.mark.parametrize("model", ["flow", "ode", "blend", "dup", "mci"])
+@pytest.mark.parametrize("model", ["select", "flow", "ode", "blend", "dup", "mci"])
 def test_every_path_accepts_sixteen_bit_frames(model):
     from vfi.registry import create
 
@@ -106,7 +106,7 @@ def test_png_sequence_in_and_out_keeps_alpha_moving_with_the_colour(tmp_path):
     src = png_sequence(tmp_path / "frames", sprite_frames(6))
     out = tmp_path / "out"
     out.mkdir()
-    result = vfi("upsample", src / "%05d.png", "-o", out / "%05d.png", "-f", "2", "-m", "flow", "--input-fps", "12")
+    result = vfi("upsample", src / "%05d.png", "-o", out / "%05d.png", "-f", "2", "--input-fps", "12")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == [f"{i:05d}.png" for i in range(1, 13)]

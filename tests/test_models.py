@@ -28,6 +28,19 @@ def texture_pair(dx: float, dy: float, h=96, w=128, seed=3):
     return scene.render(0.0), scene.render(1.0), scene
 
 
+def test_the_model_list_shows_the_choices_first_and_ablations_only_on_request():
+    from conftest import vfi
+
+    listed = vfi("models").output
+    names = [line.split()[1] for line in listed.splitlines() if line.startswith("│") and line.split()[1] in NAMES]
+    assert names[:2] == ["select", "flow"]
+    assert {"ode", "unet", "mci", "blend", "dup"} <= set(names)
+    assert not {"agree", "ode-linear", "motion-matched"} & set(names) and "--all" in listed
+    every = vfi("models", "--all").output
+    assert "agree" in every and "ablation" in every
+    assert "34.83 / 32.20" in listed  # measured quality beside each choice
+
+
 def test_every_registered_model_loads(models):
     assert {"dup", "blend", "flow", "ode", "ode-linear", "unet", "select"} <= set(NAMES)
     for name, model in models.items():

@@ -13,7 +13,7 @@ from conftest import make_clip, moving_frames, vfi
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.probe import VideoError, probe
-from vfi.registry import create
+from vfi.registry import DEFAULT_MODEL, create
 from vfi.upsample.job import upsample
 
 LOSSLESS = EncodeSettings(codec="auto", lossless=True)
@@ -36,7 +36,7 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def single(clip):
     out = clip.with_name("single.mkv")
-    upsample(clip, out, create("flow"), factor=2, encode=LOSSLESS, part_frames=PART)
+    upsample(clip, out, create(DEFAULT_MODEL), factor=2, encode=LOSSLESS, part_frames=PART)
     return read_frames(out)
 
 
@@ -67,7 +67,7 @@ def test_a_task_whose_worker_dies_is_retried_and_the_result_is_unchanged(cluster
         return render_part(task)
 
     out = tmp_path / "retried.mkv"
-    upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART, runner=crash_once)
+    upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, encode=LOSSLESS, part_frames=PART, runner=crash_once)
     assert not marker.exists()  # it did crash once
     assert same_frames(read_frames(out), single)
 
@@ -80,7 +80,7 @@ def test_a_part_that_keeps_failing_is_one_error_and_leaves_no_output(cluster, cl
 
     out = tmp_path / "failed.mkv"
     with pytest.raises(VideoError, match="failed after 3 retries"):
-        upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART, runner=always_crash)
+        upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, encode=LOSSLESS, part_frames=PART, runner=always_crash)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -132,7 +132,7 @@ def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_noth
 
     out = tmp_path / "o.mkv"
     with pytest.raises(VideoError, match="not readable on the Ray worker at node-7") as caught:
-        upsample_on_ray(clip, out, "flow", factor=2, part_frames=PART, runner=cannot_see)
+        upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, part_frames=PART, runner=cannot_see)
     assert "Traceback" not in str(caught.value) and list(tmp_path.iterdir()) == []
 
 
@@ -175,9 +175,9 @@ def test_each_part_decodes_only_from_the_key_frame_before_it(cluster, tmp_path):
     subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(source), "-c:v", "libx264", "-g", "12", "-bf", "2",
                     str(clip)], check=True)
     single = tmp_path / "single.mkv"
-    upsample(clip, single, create("flow"), factor=2, encode=LOSSLESS, part_frames=48)
+    upsample(clip, single, create(DEFAULT_MODEL), factor=2, encode=LOSSLESS, part_frames=48)
     out = tmp_path / "ray.mkv"
-    result = upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=48)
+    result = upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, encode=LOSSLESS, part_frames=48)
     assert same_frames(read_frames(out), read_frames(single))
     assert result.stats.frames_in == 240
     assert result.decoded < 2.5 * 240  # from the start each time: 24 + 48 + ... + 240 = 1,320

@@ -16,7 +16,7 @@ from conftest import make_clip, moving_frames
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.ffmpeg import ffmpeg_exe
-from vfi.registry import create
+from vfi.registry import DEFAULT_MODEL, create
 from vfi.upsample.cluster import render_part, upsample_on_ray
 from vfi.upsample.job import upsample
 
@@ -38,7 +38,7 @@ def clip(tmp_path_factory):
 @pytest.fixture(scope="module")
 def single(clip):
     out = clip.with_name("single.mkv")
-    upsample(clip, out, create("flow"), factor=2, encode=LOSSLESS, part_frames=PART)
+    upsample(clip, out, create(DEFAULT_MODEL), factor=2, encode=LOSSLESS, part_frames=PART)
     return read_frames(out)
 
 
@@ -61,7 +61,7 @@ def same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
 
 def test_parts_run_on_both_nodes_and_give_the_single_process_frames(two_nodes, clip, single, tmp_path):
     out = tmp_path / "out.mkv"
-    result = upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART)
+    result = upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, encode=LOSSLESS, part_frames=PART)
     assert len(result.parts_by_node) == 2 and min(result.parts_by_node.values()) >= 1
     assert same(read_frames(out), single)
 
@@ -76,7 +76,7 @@ def test_a_node_lost_mid_run_leaves_the_job_to_the_other_with_the_same_frames(tw
             cluster.remove_node(second, allow_graceful=False)
 
     out = tmp_path / "out.mkv"
-    result = upsample_on_ray(clip, out, "flow", factor=2, encode=LOSSLESS, part_frames=PART,
+    result = upsample_on_ray(clip, out, DEFAULT_MODEL, factor=2, encode=LOSSLESS, part_frames=PART,
                              on_frame=stop_second_node)
     assert lost
     assert same(read_frames(out), single)
@@ -87,7 +87,7 @@ def test_a_cuda_run_asks_each_task_for_a_gpu(two_nodes, clip, single, tmp_path):
     cluster, second = two_nodes
     on_cpu = lambda task: render_part(replace(task, device="cpu"))  # the "GPU" here is one in name only
     out = tmp_path / "out.mkv"
-    result = upsample_on_ray(clip, out, "flow", device="cuda", factor=2, encode=LOSSLESS, part_frames=PART,
+    result = upsample_on_ray(clip, out, DEFAULT_MODEL, device="cuda", factor=2, encode=LOSSLESS, part_frames=PART,
                              runner=on_cpu)
     assert set(result.parts_by_node) == {second.node_id}  # the only node with a GPU
     assert same(read_frames(out), single)

@@ -41,7 +41,7 @@ def test_variable_frame_rate_is_interpolated_on_real_timestamps_and_stays_in_syn
                     "-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast", "-c:a", "flac", str(vfr)], check=True)
     assert len(read_frames(vfr)) == 20
     out = tmp_path / "out.mkv"
-    result = vfi("upsample", vfr, "-o", out, "--fps", "30", "-m", "flow", "--lossless")
+    result = vfi("upsample", vfr, "-o", out, "--fps", "30", "--lossless")
     assert result.exit_code == 0, result.output
     assert "variable frame rate" in result.output
     frames = read_frames(out)
@@ -60,8 +60,8 @@ def test_dedup_interpolates_across_repeats_instead_of_freezing(tmp_path):
     on_twos = [truth[2 * (i // 2)] for i in range(24)]  # animation on twos: each drawing shown twice
     src = make_clip(tmp_path / "twos.mkv", on_twos, fps=24)
     plain, smooth = tmp_path / "plain.mkv", tmp_path / "smooth.mkv"
-    assert vfi("upsample", src, "-o", plain, "-f", "2", "-m", "flow", "--lossless").exit_code == 0
-    result = vfi("upsample", src, "-o", smooth, "-f", "2", "-m", "flow", "--lossless", "--dedup")
+    assert vfi("upsample", src, "-o", plain, "-f", "2", "--lossless").exit_code == 0
+    result = vfi("upsample", src, "-o", smooth, "-f", "2", "--lossless", "--dedup")
     assert result.exit_code == 0, result.output
     assert "12 repeated frame(s) dropped" in result.output
     plain_frames, smooth_frames = read_frames(plain), read_frames(smooth)
@@ -76,7 +76,7 @@ def test_dedup_keeps_a_real_pause_still(tmp_path):
     clip = truth[:4] + [truth[4]] * 10 + truth[5:]  # moves, pauses for 10 frames, moves again
     src = make_clip(tmp_path / "pause.mkv", clip, fps=24)
     out = tmp_path / "out.mkv"
-    assert vfi("upsample", src, "-o", out, "-f", "2", "-m", "flow", "--lossless", "--dedup").exit_code == 0
+    assert vfi("upsample", src, "-o", out, "-f", "2", "--lossless", "--dedup").exit_code == 0
     frames = read_frames(out)
     assert len(frames) == 2 * len(clip)
     assert all(np.array_equal(frames[k], truth[4]) for k in range(8, 27))  # the pause is not smeared
@@ -85,23 +85,23 @@ def test_dedup_keeps_a_real_pause_still(tmp_path):
 # -- resume -------------------------------------------------------------------------------------------
 
 def test_resume_continues_from_finished_parts_with_the_same_frames(tmp_path, monkeypatch):
-    from vfi.classic import FlowWarp
+    from vfi.models.select import SelectInterpolator  # the default model
 
     monkeypatch.setattr(segments, "PART_FRAMES", 8)
     src = make_clip(tmp_path / "in.mkv", moving_frames(20, h=64, w=96), audio=True)
     whole = tmp_path / "whole.mkv"
-    assert vfi("upsample", src, "-o", whole, "-f", "3", "-m", "flow", "-b", "2").exit_code == 0
+    assert vfi("upsample", src, "-o", whole, "-f", "3", "-b", "2").exit_code == 0
 
-    calls_of(monkeypatch, FlowWarp, fail_on=6)
+    calls_of(monkeypatch, SelectInterpolator, fail_on=6)
     out = tmp_path / "out.mkv"
-    result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2")
+    result = vfi("upsample", src, "-o", out, "-f", "3", "-b", "2")
     assert result.exit_code == 130 and "--resume" in result.output
     assert not out.exists()
     kept = sorted(p.name for p in segments.parts_folder(out).iterdir())
     assert kept[:2] == ["job.json", "part_00000.nut"] and all(not name.startswith(".") for name in kept)
 
-    calls = calls_of(monkeypatch, FlowWarp)
-    result = vfi("upsample", src, "-o", out, "-f", "3", "-m", "flow", "-b", "2", "--resume")
+    calls = calls_of(monkeypatch, SelectInterpolator)
+    result = vfi("upsample", src, "-o", out, "-f", "3", "-b", "2", "--resume")
     assert result.exit_code == 0, result.output
     assert "resumed after" in result.output
     assert len(calls) < 10  # 19 pairs in batches of 2: the finished parts were not computed again
@@ -159,7 +159,7 @@ def damaged(tmp_path) -> dict[str, Path]:
 def test_damaged_input_gives_one_line_and_leaves_nothing(damaged, tmp_path, kind, message):
     before = set(p.name for p in tmp_path.iterdir())
     proc = subprocess.run([sys.executable, "-m", "vfi", "upsample", str(damaged[kind]), "-o", str(tmp_path / "o.mp4"),
-                           "-f", "2", "-m", "flow"], capture_output=True, text=True, timeout=120)
+                           "-f", "2"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr

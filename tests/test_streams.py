@@ -130,7 +130,7 @@ def test_rotation_is_kept_as_a_tag_and_the_picture_plays_upright(tmp_path):
     rotated = tmp_path / "rotated.mp4"
     ffmpeg("-display_rotation", "90", "-i", plain, "-c", "copy", rotated)
     out = tmp_path / "out.mp4"
-    assert vfi("upsample", rotated, "-o", out, "-f", "2", "-m", "flow", "--lossless").exit_code == 0
+    assert vfi("upsample", rotated, "-o", out, "-f", "2", "--lossless").exit_code == 0
     assert "rotation of 90.00 degrees" in description(out)
     upright_in, upright_out = read_frames(rotated), read_frames(out)
     assert upright_out[0].shape == (96, 48, 3)
@@ -178,7 +178,7 @@ def test_full_range_input_stays_full_range(tmp_path):
 
 # -- bounds ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", ["flow", "ode", "mci"])
+@pytest.mark.parametrize("model", ["select", "flow", "ode", "mci"])
 def test_a_one_pixel_video_is_interpolated(tmp_path, model):
     src = tmp_path / "one.mp4"
     ffmpeg("-f", "lavfi", "-i", "color=red:size=1x1:rate=25:duration=0.2", "-c:v", "libx264", "-pix_fmt", "yuv444p",

@@ -35,6 +35,19 @@ def test_factor_multiplies_frames_and_rate(clip, tmp_path, factor):
         assert np.array_equal(frames_out[i * factor], frame)
 
 
+def test_the_default_model_is_select_and_flow_is_one_flag_away(tmp_path):
+    src = make_clip(tmp_path / "in.mp4", moving_frames(6, scene="ball"))
+    outputs = {}
+    for name, model in (("default", []), ("select", ["-m", "select"]), ("flow", ["-m", "flow"])):
+        outputs[name] = tmp_path / f"{name}.mkv"
+        result = vfi("upsample", src, "-o", outputs[name], "-f", "2", "--lossless", *model)
+        assert result.exit_code == 0, result.output
+    default, select, flow = (read_frames(outputs[name]) for name in ("default", "select", "flow"))
+    assert len(default) == len(select) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(default, select))
+    assert not all(np.array_equal(a, b) for a, b in zip(default, flow))  # the check can tell two models apart
+
+
 @pytest.mark.parametrize("fps_in, target, expected_fps", [
     (Fraction(24), "60", Fraction(60)),
     (Fraction(30000, 1001), "60000/1001", Fraction(60000, 1001)),

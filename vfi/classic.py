@@ -108,7 +108,7 @@ class CandidateWarp(FlowWarp):
         super().__init__(max_side)
         self.candidate = candidate
         self.name = f"motion-{candidate}"
-        self.description = f"`flow`'s warp and blend along the '{candidate}' candidate motion (ablation)"
+        self.description = f"`flow`'s warp and blend along the '{candidate}' candidate motion"
 
     def motion(self, gray0: np.ndarray, gray1: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         seeded = self.flow(gray0, gray1, size)  # kept running, so the fallback is `flow` itself

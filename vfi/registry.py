@@ -18,19 +18,42 @@ class UnknownModelError(ValueError):
     pass
 
 
+# What `upsample` and `interpolate` use when no --model is given: the best picture vfi makes.
+DEFAULT_MODEL = "select"
+
+# How `vfi models` groups the entries, in the order a user should consider them; ablations exist to
+# measure what one part of a model is worth and are listed only on request.
+ROLES = ("default", "fast", "learned", "baseline", "ablation")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Quality and speed quoted to users (docs/benchmarks.md has the commands; a test checks the README
+    quotes the same): held-out corpus clips PSNR at x2 and x4, and model time per 1280x720 frame."""
+
+    x2: float
+    x4: float
+    ms_720p: float | None = None
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
     description: str
     build: Callable[[], Interpolator]
     learned: bool = False
+    role: str = "baseline"
+    measured: Measured | None = None
 
 
 _REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, description: str, build: Callable[[], Interpolator], learned: bool = False) -> None:
-    _REGISTRY[name] = Entry(name, description, build, learned)
+def register(name: str, description: str, build: Callable[[], Interpolator], learned: bool = False,
+             role: str = "baseline", measured: Measured | None = None) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role '{role}' is not one of {', '.join(ROLES)}")
+    _REGISTRY[name] = Entry(name, description, build, learned, role, measured)
 
 
 def weights_dir() -> Path:
@@ -63,27 +86,33 @@ def _pretrained(arch: str, name: str, overrides: dict | None = None) -> Callable
     return build
 
 
-register("dup", Duplicate.description, Duplicate)
-register("blend", Blend.description, Blend)
-register("flow", FlowWarp.description, FlowWarp)
-register("mci", MotionCompensated.description, MotionCompensated)
+# The held-out figures of `select` and `flow` come from one run beside each other (weights/select.md);
+# the others from docs/benchmarks.md's held-out table, where `flow` scored 34.74 / 31.41 on the same clips
+# read in full.
+register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
+         "zero motion, the four-frame path", _pretrained("select", "select"), learned=True,
+         role="default", measured=Measured(34.83, 32.20, 154))
+register("flow", FlowWarp.description, FlowWarp, role="fast", measured=Measured(34.61, 31.42, 72))
+register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
+         _pretrained("ode", "ode"), learned=True, role="learned", measured=Measured(34.78, 31.37, 120))
+register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
+         _pretrained("unet", "unet"), learned=True, role="learned", measured=Measured(30.87, 28.89, 1063))
+register("mci", MotionCompensated.description, MotionCompensated, measured=Measured(32.43, 29.08, 682))
+register("blend", Blend.description, Blend, measured=Measured(30.85, 28.87, 2.0))
+register("dup", Duplicate.description, Duplicate, measured=Measured(28.94, 26.92, 1.5))
+register("ode-linear", "the ode network with linear motion in place of the ODE trajectory",
+         _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True, role="ablation")
+register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule)",
+         lambda: AgreementChooser(), role="ablation")
 for _candidate in ("fine", "matched", "homography"):  # `select`'s candidate motions alone (zero motion is `blend`)
     register(f"motion-{_candidate}", CandidateWarp(_candidate).description,
-             lambda candidate=_candidate: CandidateWarp(candidate))
-register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
-         _pretrained("ode", "ode"), learned=True)
-register("ode-linear", "the ode network with linear motion in place of the ODE trajectory (ablation)",
-         _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True)
-register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
-         _pretrained("unet", "unet"), learned=True)
-register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule; ablation)",
-         lambda: AgreementChooser())
-register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
-         "zero motion, the four-frame path", _pretrained("select", "select"), learned=True)
+             lambda candidate=_candidate: CandidateWarp(candidate), role="ablation")
 
 
-def available() -> list[Entry]:
-    return list(_REGISTRY.values())
+def available(ablations: bool = True) -> list[Entry]:
+    """Every entry in the order a user should consider them (see ROLES)."""
+    entries = sorted(_REGISTRY.values(), key=lambda entry: ROLES.index(entry.role))
+    return [entry for entry in entries if ablations or entry.role != "ablation"]
 
 
 def architectures() -> list[str]:

@@ -28,7 +28,7 @@ Speed: model-only time per interpolated frame after a warm-up call.
 def benchmark(
     paths: Optional[List[Path]] = typer.Argument(None, help="Videos or triplet folders to score."),
     suite: Optional[str] = typer.Option(None, "--suite", help="'ci': synthetic clips generated in code with exact ground truth."),
-    methods: str = typer.Option("dup,blend,flow", "--methods", help="Comma-separated interpolator names or checkpoint paths."),
+    methods: str = typer.Option("dup,blend,flow,select", "--methods", help="Comma-separated interpolator names or checkpoint paths (`vfi models --all` lists every name)."),
     factor: List[int] = typer.Option([2, 4], "--factor", "-f", help="Keep every k-th frame (repeat the option for several)."),
     max_frames: Optional[int] = typer.Option(None, "--max-frames", min=2, help="Read at most this many frames of each video."),
     max_items: Optional[int] = typer.Option(None, "--max-items", min=1, help="Score at most this many triplets per set."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -14,7 +15,7 @@ def interpolate(
     frame1: Path = typer.Argument(..., help="Second image, the same size."),
     output: str = typer.Option(..., "-o", "--output", help="Output name with a number pattern, e.g. mid_%d.png (numbered from 1)."),
     times: str = typer.Option("0.5", "--times", "-t", help="Comma-separated times in (0, 1), e.g. 0.25,0.5,0.75."),
-    model: str = typer.Option("flow", "--model", "-m", help="Interpolator name (see `vfi models`) or a checkpoint .pt path."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", show_default=False, help="Interpolator name (see `vfi models`) or a checkpoint .pt path. Default: select, the best picture; flow is about twice as fast."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     force: bool = flag("--force", help="Replace output images that exist."),
 ):
@@ -23,7 +24,7 @@ def interpolate(
 
     from vfi.io.images import numbered, read_image, write_image
     from vfi.core.devices import resolve_device
-    from vfi.registry import create
+    from vfi.registry import DEFAULT_MODEL, create
 
     with user_errors():
         try:
@@ -43,7 +44,7 @@ def interpolate(
                 raise CliError(f"{target.parent}: output folder does not exist")
             if target.exists() and not force:
                 raise CliError(f"{target}: already exists (use --force to replace it)")
-        interpolator = create(model, device=resolve_device(device))
+        interpolator = create(model or DEFAULT_MODEL, device=resolve_device(device))
         frames = interpolator.interpolate(a[None], b[None], [ts])[0]
         for target, frame in zip(targets, frames):
             write_image(target, frame)
