@@ -172,15 +172,16 @@ def test_tiling_changes_no_pixel_of_what_each_tile_returns():
     assert np.array_equal(out[:, 0], frame)
 
 
+@pytest.mark.parametrize("model", ["unet", "select"])  # a float-tensor model (what tiles are for); the default
 @pytest.mark.parametrize("scene_name", ["translate", "occlusion", "zoom"])
-def test_tiled_output_matches_untiled_within_a_tenth_of_a_db(scene_name):
+def test_tiled_output_matches_untiled_within_a_tenth_of_a_db(scene_name, model):
     from vfi.registry import create
 
-    unet = create("unet")  # a float-tensor model: the kind that tiles are for
+    interpolator = create(model)
     scene = make_scene(scene_name, 256, 384, seed=3)
     f0, f1, truth = scene.render(0.0), scene.render(1.0), scene.render(0.5)
-    whole = unet.interpolate(f0[None], f1[None], [0.5])[0, 0]
-    tiled = Tiled(unet, tile=160).interpolate(f0[None], f1[None], [0.5])[0, 0]
+    whole = interpolator.interpolate(f0[None], f1[None], [0.5])[0, 0]
+    tiled = Tiled(interpolator, tile=160).interpolate(f0[None], f1[None], [0.5])[0, 0]
     assert abs(psnr(tiled, truth) - psnr(whole, truth)) < 0.1
     assert psnr(tiled, whole) > 45  # no seams: the pictures themselves agree
 

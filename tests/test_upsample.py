@@ -113,11 +113,12 @@ def test_other_codecs_write_playable_files(clip, tmp_path, codec, suffix):
     assert len(read_frames(out)) == 20
 
 
-def test_scene_cut_is_never_blended(tmp_path):
+@pytest.mark.parametrize("model", [["-m", "blend"], []])  # the blend shows any mixing plainly; the default
+def test_scene_cut_is_never_blended(tmp_path, model):
     a, b = moving_frames(5, seed=1), moving_frames(5, seed=2, scene="digits")
     src = make_clip(tmp_path / "in.mp4", a + b)
     out = tmp_path / "out.mp4"
-    assert vfi("upsample", src, "-o", out, "--factor", "4", "-m", "blend", "--lossless", "-q").exit_code == 0
+    assert vfi("upsample", src, "-o", out, "--factor", "4", *model, "--lossless", "-q").exit_code == 0
     frames = read_frames(out)
     between = frames[4 * 4 + 1: 4 * 4 + 4]  # the in-between frames of the pair (a[4], b[0])
     for frame in between:
