@@ -86,20 +86,19 @@ def _pretrained(arch: str, name: str, overrides: dict | None = None) -> Callable
     return build
 
 
-# The held-out figures of `select` and `flow` come from one run beside each other (weights/select.md);
-# the others from docs/benchmarks.md's held-out table, where `flow` scored 34.74 / 31.41 on the same clips
-# read in full.
+# Measured in one run each (docs/benchmarks.md, "Choosing the default"): the held-out clips'
+# reports/heldout_models.md and the 720p model times of reports/speed_720p_models.md.
 register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
          "zero motion, the four-frame path", _pretrained("select", "select"), learned=True,
-         role="default", measured=Measured(34.83, 32.20, 154))
-register("flow", FlowWarp.description, FlowWarp, role="fast", measured=Measured(34.61, 31.42, 72))
+         role="default", measured=Measured(34.83, 32.20, 87))
+register("flow", FlowWarp.description, FlowWarp, role="fast", measured=Measured(34.61, 31.42, 39))
 register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
-         _pretrained("ode", "ode"), learned=True, role="learned", measured=Measured(34.78, 31.37, 120))
+         _pretrained("ode", "ode"), learned=True, role="learned", measured=Measured(34.65, 31.38, 118))
 register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
-         _pretrained("unet", "unet"), learned=True, role="learned", measured=Measured(30.87, 28.89, 1063))
-register("mci", MotionCompensated.description, MotionCompensated, measured=Measured(32.43, 29.08, 682))
-register("blend", Blend.description, Blend, measured=Measured(30.85, 28.87, 2.0))
-register("dup", Duplicate.description, Duplicate, measured=Measured(28.94, 26.92, 1.5))
+         _pretrained("unet", "unet"), learned=True, role="learned", measured=Measured(30.70, 28.81, 950))
+register("mci", MotionCompensated.description, MotionCompensated, measured=Measured(32.50, 29.19, 645))
+register("blend", Blend.description, Blend, measured=Measured(30.69, 28.79, 1.1))
+register("dup", Duplicate.description, Duplicate, measured=Measured(28.76, 26.84, 3.6))
 register("ode-linear", "the ode network with linear motion in place of the ODE trajectory",
          _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True, role="ablation")
 register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule)",
