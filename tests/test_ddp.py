@@ -47,6 +47,7 @@ def train_as_rank(rank: int, port: int, folder: str) -> None:
         t.train_step()
     if ranks.main:
         t.save_resume()
+    torch.distributed.barrier()  # neither leaves while the other still talks: gloo can abort a process whose peer left
     torch.distributed.destroy_process_group()
 
 
