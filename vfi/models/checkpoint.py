@@ -43,19 +43,28 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: not a vfi checkpoint")
     if payload.get("arch") not in ARCHITECTURES:
         raise CheckpointError(f"{path}: unknown architecture {payload.get('arch')!r}")
+    if not isinstance(payload.get("config"), dict):
+        raise CheckpointError(f"{path}: damaged vfi checkpoint (its network settings are missing)")
+    weights = payload.get("state_dict")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(f"{path}: damaged vfi checkpoint (its weights are missing)")
     return payload
 
 
 def load_network(path: str | os.PathLike, config_overrides: dict | None = None) -> tuple[torch.nn.Module, dict]:
     """Build the network the checkpoint names and load its weights strictly."""
     payload = read_checkpoint(path)
+    arch = payload["arch"]
     config = dict(payload["config"])
     config.update(config_overrides or {})
-    net = build_network(payload["arch"], config)
+    try:
+        net = build_network(arch, config)
+    except (TypeError, ValueError, KeyError) as exc:  # settings of another network, or out of range
+        raise CheckpointError(f"{path}: its settings do not describe a {arch} network ({exc})") from None
     try:
         net.load_state_dict(payload["state_dict"], strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(f"{path}: weights do not match the {payload['arch']} network: "
+        raise CheckpointError(f"{path}: weights do not match the {arch} network: "
                               f"{str(exc).splitlines()[0]}") from None
     return net, payload
 

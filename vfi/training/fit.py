@@ -14,7 +14,7 @@ from vfi.classic import FlowWarp
 from vfi.core.devices import resolve_device
 from vfi.core.interrupts import ResumableInterrupt
 from vfi.models.architectures import ARCHITECTURES
-from vfi.models.checkpoint import read_checkpoint
+from vfi.models.checkpoint import load_network
 from vfi.motion.scale import NETWORK_MAX_SIDE
 from vfi.registry import UnknownModelError, architectures, pretrained_weights
 from vfi.training.samples import ClipWindows, SyntheticMotion, load_photos
@@ -37,7 +37,7 @@ def base_checkpoint(model: str, from_scratch: bool) -> tuple[str, Optional[str]]
     path = Path(model)
     if not path.is_file():
         raise ValueError(f"unknown base model '{model}': use {', '.join(architectures())} or a checkpoint .pt path")
-    arch = read_checkpoint(path)["arch"]
+    arch = load_network(path)[1]["arch"]  # the whole checkpoint must load before any clip is read
     if not ARCHITECTURES[arch].fits_frames:
         raise ValueError(f"{path}: a {arch} checkpoint is not trained on frame crops by `vfi train`")
     return arch, str(path)

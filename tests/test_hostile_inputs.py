@@ -1,0 +1,204 @@
+"""Hostile inputs, third round: checkpoints that do not fit, render-farm numbering, odd file names,
+incomplete benchmark sets, leftovers and options checked too late.
+
+Every input is generated here; each case is one a user met: a traceback, a false message, a file
+left behind, or a failure that came only after the work was done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_clip, moving_frames, vfi
+from vfi.io.decode import read_frames
+from vfi.io.images import read_image, write_image
+from vfi.io.output_lock import lock_path
+from vfi.registry import weights_dir
+from vfi.upsample import segments
+
+
+def one_line_error(result, *words: str) -> None:
+    """Exit 1 with one line that says what is wrong: no traceback, no uncaught exception."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [line for line in result.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+# -- checkpoints that do not load ---------------------------------------------------------------------
+
+def broken_checkpoints(folder: Path) -> dict[str, Path]:
+    unet = torch.load(weights_dir() / "unet.pt", map_location="cpu", weights_only=True)
+    cases = {
+        "mislabelled": dict(unet, arch="ode"),  # U-Net weights and config under another architecture's name
+        "no_weights": {k: v for k, v in unet.items() if k != "state_dict"},
+        "config_not_a_table": dict(unet, config=[1, 2, 3]),
+        "weights_not_tensors": dict(unet, state_dict={"x": 1}),
+    }
+    paths = {}
+    for name, payload in cases.items():
+        paths[name] = folder / f"{name}.pt"
+        torch.save(payload, paths[name])
+    return paths
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory) -> dict[str, Path]:
+    return broken_checkpoints(tmp_path_factory.mktemp("checkpoints"))
+
+
+@pytest.mark.parametrize("case", ["mislabelled", "no_weights", "config_not_a_table", "weights_not_tensors"])
+def test_a_checkpoint_that_does_not_load_is_one_line_in_every_command(broken, tmp_path, case):
+    clip = make_clip(tmp_path / "in.mkv", moving_frames(8))
+    image = tmp_path / "a.png"
+    write_image(image, moving_frames(1)[0])
+    checkpoint = broken[case]
+    commands = [
+        ("upsample", clip, "-o", tmp_path / "out.mkv", "-f", "2", "-m", checkpoint),
+        ("interpolate", image, image, "-o", tmp_path / "mid_%d.png", "-m", checkpoint),
+        ("benchmark", clip, "--methods", f"flow,{checkpoint}"),
+        ("train", clip, "-o", tmp_path / "fit.pt", "-m", checkpoint, "--steps", "1"),
+    ]
+    for command in commands:
+        one_line_error(vfi(*command), checkpoint.name)
+    assert not (tmp_path / "out.mkv").exists() and not (tmp_path / "fit.pt").exists()
+
+
+# -- image sequences numbered from anywhere -------------------------------------------------------------
+
+@pytest.mark.parametrize("first", [100, 1001, 7])
+def test_an_image_sequence_is_read_from_its_first_number(tmp_path, first):
+    frames = moving_frames(4)
+    folder = tmp_path / "farm"
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        write_image(folder / f"{first + i:04d}.png", frame)
+    out = tmp_path / "out.mkv"
+    result = vfi("upsample", folder / "%04d.png", "-o", out, "-f", "2", "-m", "blend", "--input-fps", "24",
+                 "--lossless")
+    assert result.exit_code == 0, result.output
+    got = read_frames(out)
+    assert len(got) == 8 and np.array_equal(got[0], frames[0]) and np.array_equal(got[6], frames[3])
+
+
+def test_a_pattern_that_matches_nothing_says_so(tmp_path):
+    (tmp_path / "empty").mkdir()
+    one_line_error(vfi("upsample", tmp_path / "empty" / "%04d.png", "-o", tmp_path / "o.mkv", "-f", "2"),
+                   "no images")
+
+
+# -- odd names ----------------------------------------------------------------------------------------------
+
+def test_a_newline_in_the_names_works(tmp_path):
+    src = make_clip(tmp_path / "in\nput.mkv", moving_frames(6), audio=False)
+    out = tmp_path / "out\nput.mkv"
+    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--lossless", "--part-frames", "4")
+    assert result.exit_code == 0, result.output
+    assert len(read_frames(out)) == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, out.name])
+
+
+# -- leftovers and late checks --------------------------------------------------------------------------------
+
+def test_a_refused_resume_leaves_no_lock_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "PART_FRAMES", 4)
+    src = make_clip(tmp_path / "in.mkv", moving_frames(10))
+    out = tmp_path / "out.mkv"
+    folder = segments.parts_folder(out)
+    folder.mkdir()
+    (folder / segments.JOB_FILE).write_text('{"input": "something else"}')
+    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--resume")
+    assert result.exit_code == 1
+    assert not lock_path(out).exists()
+
+
+@pytest.fixture
+def no_benchmark_work(monkeypatch):
+    """A benchmark that would start scoring fails the test: its checks must come first."""
+    import vfi.bench.scoring
+
+    def started(*args, **kwargs):
+        raise AssertionError("the benchmark ran before its options were checked")
+
+    monkeypatch.setattr(vfi.bench.scoring, "run_benchmark", started)
+
+
+def test_a_malformed_reference_is_refused_before_the_benchmark_runs(tmp_path, no_benchmark_work):
+    reference = tmp_path / "reference.json"
+    reference.write_text('{"results": [1, 2,')
+    one_line_error(vfi("benchmark", "--suite", "ci", "--check", reference), "reference.json")
+    reference.write_text('[1, 2, 3]')  # JSON, but not a reference
+    one_line_error(vfi("benchmark", "--suite", "ci", "--check", reference), "reference.json")
+
+
+@pytest.mark.parametrize("option", ["--json", "--write-reference"])
+def test_a_report_into_a_missing_folder_is_refused_before_the_benchmark_runs(tmp_path, no_benchmark_work, option):
+    target = tmp_path / "missing" / "report.json"
+    one_line_error(vfi("benchmark", "--suite", "ci", option, target), str(target.parent))
+
+
+@pytest.mark.parametrize("codec, crf, allowed", [("libx264", 60, "0..51"), ("libx265", 63, "0..51"),
+                                                 ("vp9", 64, "0..63")])
+def test_crf_out_of_the_codecs_range_is_refused_before_any_work(clip, tmp_path, codec, crf, allowed):
+    out = tmp_path / ("o.webm" if codec == "vp9" else "o.mkv")
+    one_line_error(vfi("upsample", clip, "-o", out, "-f", "2", "-m", "blend", "--codec", codec, "--crf", str(crf)),
+                   allowed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_crf_at_the_top_of_each_codecs_range_works(clip, tmp_path):
+    for codec, crf, name in (("libx264", 51, "a.mkv"), ("libx265", 51, "b.mkv"), ("vp9", 63, "c.webm")):
+        result = vfi("upsample", clip, "-o", tmp_path / name, "-f", "2", "-m", "blend", "--codec", codec,
+                     "--crf", str(crf), "-q")
+        assert result.exit_code == 0, result.output
+
+
+# -- benchmark sets with incomplete items -------------------------------------------------------------------
+
+def ucf_set(folder: Path, complete: int, lacking: dict[str, str]) -> Path:
+    """UCF101 layout; each name in `lacking` misses the file it maps to."""
+    frames = moving_frames(3)
+    names = {"frame_00.png": frames[0], "frame_01_gt.png": frames[1], "frame_02.png": frames[2]}
+    for i in range(complete + len(lacking)):
+        item = folder / f"item{i}"
+        item.mkdir(parents=True)
+        for name, frame in names.items():
+            if lacking.get(item.name) != name:
+                write_image(item / name, frame)
+    return folder
+
+
+def middlebury_set(folder: Path, lacking: dict[str, str]) -> Path:
+    frames = moving_frames(3)
+    for seq in ("Alpha", "Beta", "Gamma"):
+        (folder / "input" / seq).mkdir(parents=True)
+        (folder / "gt" / seq).mkdir(parents=True)
+        files = {f"input/{seq}/frame10.png": frames[0], f"input/{seq}/frame11.png": frames[2],
+                 f"gt/{seq}/frame10i11.png": frames[1]}
+        for name, frame in files.items():
+            if lacking.get(seq) != name.split("/")[-1]:
+                write_image(folder / name, frame)
+    return folder
+
+
+@pytest.mark.parametrize("layout, make, lacking", [
+    ("ucf101", lambda f: ucf_set(f, 2, {"item2": "frame_01_gt.png"}), "item2"),
+    ("ucf101", lambda f: ucf_set(f, 2, {"item2": "frame_02.png"}), "item2"),
+    ("middlebury", lambda f: middlebury_set(f, {"Beta": "frame10i11.png"}), "Beta"),
+    ("middlebury", lambda f: middlebury_set(f, {"Gamma": "frame11.png"}), "Gamma"),
+])
+def test_an_incomplete_triplet_is_named_not_skipped_silently(tmp_path, layout, make, lacking):
+    folder = make(tmp_path / layout)
+    report = tmp_path / "r.json"
+    result = vfi("benchmark", folder, "--methods", "blend", "--json", report)
+    assert result.exit_code == 0, result.output
+    assert lacking in result.output and "incomplete" in result.output
+    scored = json.loads(report.read_text())
+    assert f"{lacking}" in json.dumps(scored)  # the report keeps the note too
