@@ -7,7 +7,6 @@ left behind, or a failure that came only after the work was done."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import torch
 
 from conftest import make_clip, moving_frames, vfi
 from vfi.io.decode import read_frames
-from vfi.io.images import read_image, write_image
+from vfi.io.images import write_image
 from vfi.io.output_lock import lock_path
 from vfi.registry import weights_dir
 from vfi.upsample import segments

@@ -6,7 +6,6 @@ What is written appears under its final name only once it is complete.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -20,6 +19,7 @@ import numpy as np
 from vfi.io.decode import raw_pix_fmt
 from vfi.io.files import publish, remove_quietly, temporary_beside, temporary_folder_beside
 from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
+from vfi.io.libav import sequence_numbers
 from vfi.io.probe import VideoError, VideoInfo, is_pattern
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
@@ -97,10 +97,7 @@ def is_sequence_path(path: Path) -> bool:
 
 def sequence_files(pattern: Path) -> list[Path]:
     """Files a printf pattern such as %05d.png would name, that exist now."""
-    regex = re.compile(re.sub(r"%0?(\d*)d", lambda m: r"\d{%s,}" % (m.group(1) or 1),
-                              re.escape(pattern.name).replace("%", "%")))
-    folder = pattern.parent if str(pattern.parent) else Path(".")
-    return [p for p in folder.iterdir() if regex.fullmatch(p.name)] if folder.is_dir() else []
+    return list(sequence_numbers(pattern).values())
 
 
 def _format_for(path: Path) -> Optional[str]:

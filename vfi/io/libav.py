@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import struct
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Iterator, Optional
 
 # libav's AVFieldOrder: TT and TB show the top field first, BB and BT the bottom one
@@ -136,6 +138,28 @@ def demuxer_options(input_options: tuple[str, ...]) -> dict[str, str]:
     return {key.lstrip("-"): str(value) for key, value in zip(input_options[::2], input_options[1::2])}
 
 
+PATTERN = re.compile(r"%(0?)(\d*)d")  # the printf number an image-sequence path names its frames with
+
+
+def sequence_numbers(pattern: str | os.PathLike) -> dict[int, Path]:
+    """The files a printf pattern (frames/%04d.png) names that exist now, by their number."""
+    pattern = Path(pattern)
+    folder = pattern.parent if str(pattern.parent) else Path(".")
+    match = PATTERN.search(pattern.name)
+    if match is None or not folder.is_dir():
+        return {}
+    digits = r"(\d{%d,})" % max(1, int(match.group(2) or 1))
+    name = re.compile(re.escape(pattern.name[:match.start()]) + digits + re.escape(pattern.name[match.end():]))
+    return {int(found.group(1)): folder / entry.name for entry in os.scandir(folder)
+            if (found := name.fullmatch(entry.name))}
+
+
+def sequence_start(pattern: str | os.PathLike) -> Optional[int]:
+    """The lowest number a pattern finds on disk: libav's image2 demuxer looks for a first image only
+    among 0-4, and render farms number from 1001."""
+    return min(sequence_numbers(pattern), default=None)
+
+
 @contextmanager
 def opened(path: str | os.PathLike, input_options: tuple[str, ...] = (), sequence: bool = False
            ) -> Iterator[tuple["av.container.InputContainer", list]]:
@@ -146,8 +170,12 @@ def opened(path: str | os.PathLike, input_options: tuple[str, ...] = (), sequenc
 
     _errors_to_captures()
     with av.logging.Capture(local=False) as logs:
-        container = av.open(os.path.abspath(path), format="image2" if sequence else None,
-                            options=demuxer_options(input_options))
+        options = demuxer_options(input_options)
+        if sequence and "start_number" not in options:
+            first = sequence_start(path)
+            if first is not None:
+                options["start_number"] = str(first)
+        container = av.open(os.path.abspath(path), format="image2" if sequence else None, options=options)
         for stream in container.streams.video:
             stream.thread_type = DECODE_THREADS
         try:

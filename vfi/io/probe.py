@@ -16,7 +16,7 @@ from typing import Optional
 
 from vfi.io import colour_names
 from vfi.io.frame_filters import display_rotation
-from vfi.io.libav import LightLevel, MasteringDisplay, StreamFacts, opened, stream_facts
+from vfi.io.libav import PATTERN, LightLevel, MasteringDisplay, StreamFacts, opened, stream_facts
 
 
 class VideoError(Exception):
@@ -100,7 +100,6 @@ class VideoInfo:
         return replace(self, width=self.height if quarter else self.width,
                        height=self.width if quarter else self.height, autorotate=False)
 
-PATTERN = re.compile(r"%0?\d*d")  # the printf number an image-sequence path names its frames with
 
 
 def is_pattern(path: str | os.PathLike) -> bool:
