@@ -26,7 +26,7 @@ def upsample(
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     scene_threshold: float = typer.Option(0.5, "--scene-threshold", min=0.0, max=1.0, help="Scene-cut sensitivity in [0, 1]; no morphing across a cut. 0 disables."),
     codec: Optional[str] = typer.Option(None, "--codec", help="libx264, libx265, ffv1, prores or vp9 (default: libx264; libx265 10-bit for 10/16-bit input)."),
-    crf: int = typer.Option(18, "--crf", min=0, max=63, help="Quality for libx264/libx265/vp9 (lower is better)."),
+    crf: int = typer.Option(18, "--crf", min=0, help="Quality for libx264/libx265 (0..51) and vp9 (0..63); lower is better."),
     preset: str = typer.Option("medium", "--preset", help="Encoder speed preset for libx264/libx265 (ultrafast ... veryslow)."),
     lossless: bool = flag("--lossless", help="Lossless RGB output: passed-through frames are bit-identical to the decoded input."),
     no_audio: bool = flag("--no-audio", help="Drop the audio instead of copying it."),

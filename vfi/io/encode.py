@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
@@ -31,6 +31,10 @@ def default_codec(info: VideoInfo) -> str:
     return "libx265" if info.high_bit_depth else "libx264"
 
 
+# The quality scale each encoder takes (ffv1 and prores have none: --crf does not apply to them).
+CRF_RANGES = {"libx264": 51, "libx265": 51, "vp9": 63}
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     codec: str = "libx264"
@@ -41,10 +45,14 @@ class EncodeSettings:
     def __post_init__(self):
         if self.codec not in CODECS and self.codec != "auto":
             raise VideoError(f"unknown codec '{self.codec}': choose one of {', '.join(CODECS)}")
+        top = CRF_RANGES.get(self.codec, max(CRF_RANGES.values()))
+        if not 0 <= self.crf <= top:
+            which = f"{self.codec} takes" if self.codec != "auto" else "the codecs take"
+            raise VideoError(f"--crf {self.crf}: {which} 0..{top}")
 
     def for_input(self, info: VideoInfo) -> "EncodeSettings":
         """Resolve codec 'auto' from the input (its bit depth)."""
-        return replace(self, codec=default_codec(info)) if self.codec == "auto" else self
+        return EncodeSettings(default_codec(info), self.crf, self.preset, self.lossless) if self.codec == "auto" else self
 
     def ffmpeg_args(self, width: int, height: int, deep: bool = False, alpha: bool = False) -> list[str]:
         """Encoder arguments; odd frame sizes use 4:4:4 chroma so the size is kept exactly.
