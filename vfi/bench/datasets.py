@@ -23,22 +23,32 @@ class Triplet:
     target: Path
 
 
-def find_triplets(folder: Path) -> tuple[str, list[Triplet]]:
-    """Recognise the UCF101 and Middlebury layouts; return (kind, triplets)."""
+def find_triplets(folder: Path) -> tuple[str, list[Triplet], list[str]]:
+    """Recognise the UCF101 and Middlebury layouts: (kind, complete triplets, incomplete items named
+    with what they lack), so that a set missing a file is reported instead of scored short."""
     folder = Path(folder)
     if (folder / "input").is_dir() and (folder / "gt").is_dir():
-        items = []
-        for seq in sorted((folder / "gt").iterdir()):
-            gt = seq / "frame10i11.png"
-            inp = folder / "input" / seq.name
-            if gt.is_file() and (inp / "frame10.png").is_file():
-                items.append(Triplet(seq.name, inp / "frame10.png", inp / "frame11.png", gt))
-        return "middlebury", items
+        names = sorted({d.name for d in (folder / "gt").iterdir() if d.is_dir()} |
+                       {d.name for d in (folder / "input").iterdir() if d.is_dir()})
+        items = [Triplet(name, folder / "input" / name / "frame10.png", folder / "input" / name / "frame11.png",
+                         folder / "gt" / name / "frame10i11.png") for name in names]
+        return ("middlebury", *_complete(items, folder))
     items = [Triplet(d.name, d / "frame_00.png", d / "frame_02.png", d / "frame_01_gt.png")
-             for d in sorted(folder.iterdir()) if (d / "frame_01_gt.png").is_file()]
+             for d in sorted(folder.iterdir()) if d.is_dir() and any(d.glob("frame_0*.png"))]
     if items:
-        return "ucf101", items
+        return ("ucf101", *_complete(items, folder))
     raise ValueError(f"{folder}: neither a video nor a folder of UCF101 or Middlebury triplets")
+
+
+def _complete(items: list[Triplet], folder: Path) -> tuple[list[Triplet], list[str]]:
+    complete, incomplete = [], []
+    for item in items:
+        missing = [path for path in (item.frame0, item.frame1, item.target) if not path.is_file()]
+        if missing:
+            incomplete.append(f"{item.name} (no {', '.join(str(p.relative_to(folder)) for p in missing)})")
+        else:
+            complete.append(item)
+    return complete, incomplete
 
 
 CI_SCENES = tuple(SCENES)
@@ -57,6 +67,7 @@ class Dataset:
     kind: str  # "video", "ucf101", "middlebury", "synthetic"
     frames: Optional[Callable[[], Iterable[np.ndarray]]] = None
     triplets: Sequence[Triplet] = ()
+    incomplete: Sequence[str] = ()  # triplet items left out, each named with the file it lacks
 
 
 def datasets_for(paths: Sequence[Path], suite: Optional[str], max_frames: Optional[int]) -> list[Dataset]:
@@ -69,8 +80,8 @@ def datasets_for(paths: Sequence[Path], suite: Optional[str], max_frames: Option
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            kind, triplets = find_triplets(path)
-            out.append(Dataset(path.name, kind, triplets=triplets))
+            kind, triplets, incomplete = find_triplets(path)
+            out.append(Dataset(path.name, kind, triplets=triplets, incomplete=incomplete))
         else:
             info = probe(path)
             out.append(Dataset(path.name, "video", frames=lambda i=info: FrameReader(i, max_frames=max_frames)))

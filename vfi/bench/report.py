@@ -47,6 +47,8 @@ def skipped_notes(results: dict) -> list[str]:
             if factor != "kind" and any(s.get("skipped") for s in ms.values()):
                 notes.append(f"{name} {factor}: {max(s.get('skipped', 0) for s in ms.values())} frame(s) "
                              "across scene cuts skipped")
+    for name, items in results.get("incomplete", {}).items():
+        notes.append(f"{name}: {len(items)} incomplete item(s) not scored: {'; '.join(items)}")
     return notes
 
 
@@ -69,8 +71,9 @@ def methods_in(results: dict) -> list[str]:
 
 def markdown_report(results: dict, methods: Sequence[str]) -> str:
     """What `--markdown` prints and reports/*.md hold: quality, then model time per frame."""
+    notes = skipped_notes(results)
     return "\n".join([markdown_table(results, methods), "", "Model time per interpolated frame:",
-                      speed_table(results, methods)])
+                      speed_table(results, methods), *([""] + notes if notes else [])])
 
 
 def speed_table(results: dict, methods: Sequence[str]) -> str:

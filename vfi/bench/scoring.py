@@ -148,6 +148,9 @@ def run_benchmark(datasets: Sequence[Dataset], methods: dict[str, Interpolator],
     """results[dataset][factor or 'x2'][method] -> summary dict; plus raw Score objects for examples."""
     results: dict = {"protocol": PROTOCOL, "datasets": {}}
     raw: dict = {}
+    incomplete = {ds.name: list(ds.incomplete) for ds in datasets if ds.incomplete}
+    if incomplete:
+        results["incomplete"] = incomplete  # items not scored, each with the file it lacks
     for ds in datasets:
         fs = [2] if ds.kind in ("ucf101", "middlebury") else list(factors)
         for k in fs:

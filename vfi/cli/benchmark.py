@@ -53,6 +53,10 @@ def benchmark(
     with user_errors():
         if any(k < 2 for k in factor):
             raise CliError("--factor must be at least 2")
+        reference = read_reference(check) if check else None
+        for target in (json_out, write_reference):
+            if target is not None and not target.parent.is_dir():
+                raise CliError(f"{target.parent}: no such folder to write {target.name} into")
         names = [m.strip() for m in methods.split(",") if m.strip()]
         dev = resolve_device(device)
         interpolators = {name: create(name, device=dev) for name in names}
@@ -75,14 +79,27 @@ def benchmark(
             for path in report.save_examples(raw, save_examples, names):
                 err.print(f"wrote {path}", highlight=False)
         if check:
-            if not check.is_file():
-                raise CliError(f"{check}: no such reference file (make one with --write-reference)")
-            problems = gate.check_against(results, json.loads(check.read_text()), margin)
+            problems = gate.check_against(results, reference, margin)
             for problem in problems:
                 err.print(f"[red]regression[/red]: {problem}", highlight=False)
             if problems:
                 raise typer.Exit(1)
             err.print(f"quality gate passed against {check} (margin {margin} dB)", highlight=False)
+
+
+def read_reference(path: Path) -> dict:
+    """The --check reference, read before any scoring so that a bad file fails at once."""
+    import json
+
+    if not path.is_file():
+        raise CliError(f"{path}: no such reference file (make one with --write-reference)")
+    try:
+        reference = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(reference, dict) or not isinstance(reference.get("datasets"), dict):
+        raise CliError(f"{path}: not a benchmark reference (make one with --write-reference)")
+    return reference
 
 
 def print_results(results: dict, names: List[str]) -> None:
