@@ -107,15 +107,20 @@ def test_a_newline_in_the_names_works(tmp_path):
 # -- leftovers and late checks --------------------------------------------------------------------------------
 
 def test_a_refused_resume_leaves_no_lock_behind(tmp_path, monkeypatch):
+    from conftest import calls_of
+    from vfi.classic import Blend
+
     monkeypatch.setattr(segments, "PART_FRAMES", 4)
     src = make_clip(tmp_path / "in.mkv", moving_frames(10))
     out = tmp_path / "out.mkv"
-    folder = segments.parts_folder(out)
-    folder.mkdir()
-    (folder / segments.JOB_FILE).write_text('{"input": "something else"}')
-    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--resume")
-    assert result.exit_code == 1
-    assert not lock_path(out).exists()
+    calls_of(monkeypatch, Blend, fail_on=3)  # interrupted with finished parts kept
+    assert vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "-b", "1").exit_code == 130
+    assert segments.parts_folder(out).is_dir()
+    lock_path(out).write_text("12345\n")  # as a run killed with -9 leaves it
+    for changed in (["-f", "3"], ["-f", "2", "--lossless"]):
+        result = vfi("upsample", src, "-o", out, *changed, "-m", "blend", "--resume")
+        one_line_error(result, "different input or settings")
+        assert not lock_path(out).exists()
 
 
 @pytest.fixture

@@ -215,10 +215,16 @@ def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, co
     on what could not be carried over as it was.
     """
     output = Path(output)
-    fd, listing = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".txt", dir=output.parent)
+    # The list names each part relative to the list where it can: the concat list is a text of lines, and a
+    # folder named after an output with a newline in its name cannot be written into it.
+    folders = {Path(part).resolve().parent for part in parts}
+    beside = folders.pop() if len(folders) == 1 else output.parent
+    fd, listing = tempfile.mkstemp(prefix=".vfi-join.", suffix=".txt", dir=beside)
     with os.fdopen(fd, "w") as f:
         for part, seconds in zip(parts, part_seconds):
-            escaped = str(Path(part).resolve()).replace("'", "'\\''")
+            part = Path(part).resolve()
+            name = part.name if part.parent == Path(beside).resolve() else str(part)
+            escaped = name.replace("'", "'\\''")
             f.write(f"file '{escaped}'\nduration {float(seconds):.6f}\n")
     rotation = (["-display_rotation", f"{source.rotation:g}"]
                 if source is not None and source.rotation and not source.autorotate else [])
