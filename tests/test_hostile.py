@@ -91,8 +91,8 @@ def test_interlaced_input_is_deinterlaced_to_one_frame_per_field_with_a_note(int
     result = vfi("upsample", interlaced, "-o", out, "-f", "2", "-m", "blend", "--lossless")
     assert result.exit_code == 0, result.output
     assert "interlaced input (top field first) deinterlaced with bwdif to 50 fps" in result.output
-    assert probe(out).fps == 100
-    assert len(read_frames(out)) == 100
+    assert probe(out).fps == 50  # --factor multiplies the stream's 25 frames a second: its 50 fields
+    assert len(read_frames(out)) == 50
 
     woven = tmp_path / "woven.mp4"
     result = vfi("upsample", interlaced, "-o", woven, "-f", "2", "-m", "blend", "--lossless", "--deinterlace", "off")
@@ -100,6 +100,20 @@ def test_interlaced_input_is_deinterlaced_to_one_frame_per_field_with_a_note(int
     assert "--deinterlace off" in result.output and "combing" in result.output
     assert probe(woven).fps == 50
     assert np.mean([combing(f) for f in read_frames(out)]) < 1 < 20 < np.mean([combing(f) for f in read_frames(woven)])
+
+
+@pytest.mark.parametrize("args, rate", [(["-f", "4"], 100), (["-f", "3"], 75), (["--fps", "50"], 50),
+                                        (["--fps", "100"], 100)])
+def test_interlaced_rates_count_from_the_streams_own_rate(interlaced, tmp_path, args, rate):
+    fields = tmp_path / "fields.mkv"
+    assert vfi("upsample", interlaced, "-o", fields, "-f", "2", "-m", "blend", "--lossless").exit_code == 0
+    out = tmp_path / "out.mkv"
+    result = vfi("upsample", interlaced, "-o", out, *args, "-m", "blend", "--lossless")
+    assert result.exit_code == 0, result.output
+    assert probe(out).fps == rate and len(read_frames(out)) == rate
+    if rate % 50 == 0:  # the fields themselves, every (rate / 50)-th frame
+        step = rate // 50
+        assert all(np.array_equal(a, b) for a, b in zip(read_frames(out)[::step], read_frames(fields)))
 
 
 def test_a_named_deinterlacer_is_used_and_a_wrong_name_is_one_line(interlaced, tmp_path):

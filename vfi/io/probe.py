@@ -92,6 +92,11 @@ class VideoInfo:
     def is_sequence(self) -> bool:
         return is_pattern(self.path)
 
+    @property
+    def fields(self) -> int:
+        """Frames read from each stored frame: 2 where each field becomes a frame (see `deinterlacing`)."""
+        return 2 if self.deinterlace else 1
+
     def stored(self) -> "VideoInfo":
         """The same video decoded as stored, its rotation kept as a tag for the output to carry."""
         if not self.rotation or not self.autorotate:

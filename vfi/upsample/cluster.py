@@ -248,7 +248,7 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
         finally:
             frames.close()
         exact_rate = reader.rate
-        rates = resolve_rates(exact_rate, factor, fps, slowmo, force)
+        rates = resolve_rates(exact_rate, factor, fps, slowmo, force, info.fields)
         layout = {"channels": reader.channels, "deep": info.high_bit_depth}
         if interpolator is None:
             from vfi.registry import create

@@ -115,7 +115,7 @@ def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: O
     if resume and sequence_out:
         raise VideoError("--resume works with video outputs, not image sequences")
     try:
-        resolve_rates(info.fps, factor, fps, slowmo, force)  # refuse absurd requests before any work
+        resolve_rates(info.fps, factor, fps, slowmo, force, info.fields)  # refuse absurd requests before any work
     except ValueError as exc:
         raise VideoError(str(exc)) from None
     encode = (encode or EncodeSettings(codec="auto")).for_input(info)
@@ -189,7 +189,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
         writer = None
         try:
             first_two = first_frames(frames, input_path)
-            rates = resolve_rates(reader.rate, factor, fps, slowmo, force)  # the exact rate is known from here on
+            rates = resolve_rates(reader.rate, factor, fps, slowmo, force, info.fields)  # the exact rate is known now
             if sequence_out:
                 writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
             else:

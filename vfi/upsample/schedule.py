@@ -62,17 +62,19 @@ def check_rate_request(factor: int | None, fps: Fraction | None, slowmo: Fractio
 
 
 def resolve_rates(input_fps: Fraction, factor: int | None = None, fps: Fraction | None = None,
-                  slowmo: Fraction = Fraction(1), force: bool = False) -> Rates:
+                  slowmo: Fraction = Fraction(1), force: bool = False, fields: int = 1) -> Rates:
     """The rates from --factor, --fps and --slowmo; raises ValueError with a user message.
 
-    --factor N multiplies the input's rate, --fps F sets the output's; --slowmo S makes the
+    --factor N multiplies the stream's own rate, --fps F sets the output's; --slowmo S makes the
     video S times longer at that output rate (the input's own rate when neither is given).
+    `fields`: frames the reader makes of each stored frame (2 where each field of interlaced input
+    became a frame), so 25i at --factor 2 is 50p, its fields and no new frame.
     Absurd rates (over MAX_RATIO frames per input frame, over MAX_FPS) are refused unless forced.
     """
     slowmo = Fraction(slowmo)
     check_rate_request(factor, fps, slowmo)
     if factor is not None:
-        output = input_fps * factor
+        output = input_fps / fields * factor
     else:
         output = fps if fps is not None else input_fps
     if fps is not None and slowmo == 1 and fps < input_fps:
