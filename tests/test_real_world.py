@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import resource
 import subprocess
 import sys
@@ -171,14 +172,39 @@ def test_a_video_that_stops_well_short_of_its_declared_duration_is_reported_as_c
     import dataclasses
 
     from vfi.io.decode import FrameReader
-    from vfi.io.probe import Stream, VideoError
+    from vfi.io.probe import VideoError
 
     info = probe(make_clip(tmp_path / "in.mkv", moving_frames(12, h=64, w=96)))
     assert len(list(FrameReader(info))) == 12
     with pytest.raises(VideoError, match="ends at 0.50 s of the 1.00 s the file declares"):
         list(FrameReader(dataclasses.replace(info, duration=2 * info.duration)))
-    with_audio = dataclasses.replace(info, duration=2 * info.duration, streams=(Stream(1, "Audio", "aac"),))
-    assert len(list(FrameReader(with_audio))) == 12  # the declared duration may be the audio's
+
+
+def test_a_video_shorter_than_its_audio_is_read_whole(tmp_path):
+    silent = make_clip(tmp_path / "video.mkv", moving_frames(12, h=64, w=96))  # 0.5 s
+    src = tmp_path / "in.mkv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(silent), "-f", "lavfi", "-i", "sine=duration=2",
+                    "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "flac", str(src)], check=True)
+    info = probe(src)
+    assert info.duration > 1.9  # the file's duration is its audio's
+    assert len(read_frames(src)) == 12
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_file_with_audio_cut_at_half_its_size_is_refused_saying_how_far_it_got(tmp_path, suffix):
+    from vfi.io.encode import EncodeSettings
+
+    whole = make_clip(tmp_path / f"whole{suffix}", moving_frames(96, h=64, w=96), audio=True,
+                      settings=EncodeSettings(codec="libx264", crf=18, preset="ultrafast"))
+    cut = tmp_path / f"cut{suffix}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    result = vfi("upsample", cut, "-o", tmp_path / "out.mkv", "-f", "2", "-m", "blend")
+    assert result.exit_code == 1 and "truncated" in result.output, result.output
+    if suffix == ".mkv":  # (an MP4 cut in half has lost its index at the end: it does not open at all)
+        assert re.search(r"decoding failed after [1-9]\d* frame.*of the 4.0\d s the file declares", result.output)
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out.mkv").exists()
 
 
 def test_absurd_frame_size_is_refused_before_reading(tmp_path, monkeypatch):

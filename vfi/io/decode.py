@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from vfi.io.frame_filters import FrameFilters, deinterlace_steps, upright_steps
-from vfi.io.libav import opened
+from vfi.io.libav import opened, packets_end
 from vfi.io.probe import VideoError, VideoInfo, probe
 
 
@@ -139,14 +139,22 @@ class FrameReader:
 
     def _check_length(self, frames: int, span: Optional[Fraction]) -> None:
         """A video that stops well short of the duration its file declares was cut off, even when
-        libav says nothing (it sometimes reaches a truncated Matroska file's end without an error).
-        Files with audio are not judged: their declared duration may be the audio's."""
+        libav says nothing (it reaches a truncated Matroska file's end without an error). With other
+        streams beside it the declared duration may be theirs, so there every stream must end short."""
         info = self.info
-        if info.duration is None or info.has_audio or info.is_sequence or span is None or self.start:
+        if info.duration is None or info.is_sequence or span is None or self.start:
             return
-        if span < 0.9 * info.duration - 2 / float(info.fps):
+        short = lambda seconds: seconds < 0.9 * info.duration - 2 / float(info.fps)
+        if not short(span):
+            return
+        if info.streams:
+            end = packets_end(info.path, float(span))
+            if end is None or not short(end):
+                return
             raise VideoError(f"{info.path}: decoding failed after {frames} frame(s) (damaged or truncated "
-                             f"file?): the video ends at {float(span):.2f} s of the {info.duration:.2f} s the file declares")
+                             f"file?): every stream ends by {end:.2f} s of the {info.duration:.2f} s the file declares")
+        raise VideoError(f"{info.path}: decoding failed after {frames} frame(s) (damaged or truncated "
+                         f"file?): the video ends at {float(span):.2f} s of the {info.duration:.2f} s the file declares")
 
     def __iter__(self) -> Iterator:
         info = self.info

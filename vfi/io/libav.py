@@ -229,3 +229,20 @@ def read_facts(path: str | os.PathLike, stream_index: int) -> StreamFacts:
     """Facts about video stream `stream_index` (absolute number) of a file."""
     with opened(path) as (container, _):
         return stream_facts(container, container.streams[stream_index])
+
+
+def packets_end(path: str | os.PathLike, from_seconds: float) -> Optional[float]:
+    """Where the last packet of any stream ends, in seconds from the file's start, reading only from
+    about `from_seconds` on; None where the file cannot say. A file cut short ends early in every
+    stream, where a video that is merely shorter than its audio does not."""
+    import av
+
+    try:
+        with opened(path) as (container, _):
+            start = container.start_time or 0
+            container.seek(max(0, int(from_seconds * 1_000_000) + start - 1_000_000), backward=True)
+            ends = [float((packet.pts + max(packet.duration or 0, 0)) * packet.time_base) for packet in container.demux()
+                    if packet.pts is not None and packet.time_base is not None]
+            return max(ends) - start / 1_000_000 if ends else None
+    except (av.FFmpegError, OSError, ValueError):
+        return None
