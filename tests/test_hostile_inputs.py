@@ -7,6 +7,7 @@ left behind, or a failure that came only after the work was done."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,31 @@ def test_an_incomplete_triplet_is_named_not_skipped_silently(tmp_path, layout, m
     assert lacking in result.output and "incomplete" in result.output
     scored = json.loads(report.read_text())
     assert f"{lacking}" in json.dumps(scored)  # the report keeps the note too
+
+
+# -- a phone's metadata ------------------------------------------------------------------------------------
+
+PHONE_TAGS = {"com.apple.quicktime.make": "Apple", "com.apple.quicktime.model": "iPhone 15",
+              "com.apple.quicktime.location.ISO6709": "+48.8577+002.2950+035.000/", "make": "Google",
+              "model": "Pixel 9", "artist": "Ana", "location": "+48.8577+002.2950/"}
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+def test_a_phone_clips_recording_date_make_model_and_place_survive(tmp_path, suffix):
+    from vfi.io.ffmpeg import ffmpeg_exe
+    from vfi.io.libav import global_tags
+
+    plain = make_clip(tmp_path / "plain.mp4", moving_frames(6), audio=True)
+    phone = tmp_path / "phone.mp4"
+    tags = [arg for key, value in PHONE_TAGS.items() for arg in ("-metadata", f"{key}={value}")]
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(plain), "-c", "copy", "-metadata",
+                    "creation_time=2026-05-04T10:20:30.000000Z", *tags, "-movflags", "use_metadata_tags",
+                    str(phone)], check=True)
+    assert global_tags(phone)["com.apple.quicktime.model"] == "iPhone 15"
+    out = tmp_path / f"out{suffix}"
+    result = vfi("upsample", phone, "-o", out, "-f", "2", "-m", "blend")
+    assert result.exit_code == 0, result.output
+    kept = {key.lower(): value for key, value in global_tags(out).items()}
+    assert kept.get("creation_time", "").startswith("2026-05-04T10:20:30")
+    for key, value in PHONE_TAGS.items():
+        assert kept.get(key.lower()) == value, (key, kept)

@@ -125,12 +125,14 @@ def check_container(path: Path, codec: str) -> None:
                          f"{_BETTER_CONTAINER.get(codec, '.mkv or .mp4')}, or another --codec")
 
 
-def container_args(path: Path, codec: str) -> list[str]:
-    """Muxer arguments: the container by extension, streaming-friendly MP4/MOV, Apple's HEVC tag."""
+def container_args(path: Path, codec: str, movflags: Sequence[str] = ()) -> list[str]:
+    """Muxer arguments: the container by extension, streaming-friendly MP4/MOV (with `movflags` added),
+    Apple's HEVC tag."""
     fmt = _format_for(path)
     args = []
     if fmt in ("mp4", "mov"):
-        args += ["-movflags", "+faststart"] + (["-tag:v", "hvc1"] if codec == "libx265" else [])
+        flags = "".join(f"+{flag}" for flag in ("faststart", *movflags))
+        args += ["-movflags", flags] + (["-tag:v", "hvc1"] if codec == "libx265" else [])
     return args + (["-f", fmt] if fmt else [])
 
 

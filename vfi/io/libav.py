@@ -246,3 +246,14 @@ def packets_end(path: str | os.PathLike, from_seconds: float) -> Optional[float]
             return max(ends) - start / 1_000_000 if ends else None
     except (av.FFmpegError, OSError, ValueError):
         return None
+
+
+def global_tags(path: str | os.PathLike) -> dict[str, str]:
+    """The file's own (container-level) metadata, as libav names it; empty where it cannot be read."""
+    import av
+
+    try:
+        with opened(path) as (container, _):
+            return dict(container.metadata)
+    except (av.FFmpegError, OSError, ValueError):
+        return {}

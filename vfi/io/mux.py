@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path
+from vfi.io.libav import global_tags
 from vfi.io.files import atomic_output
 from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
 from vfi.io.probe import Stream, VideoError, VideoInfo
@@ -109,6 +110,7 @@ class Carried:
     maps: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     streams: int = 1  # output streams so far: the video is the first
+    movflags: list[str] = field(default_factory=list)  # MP4/MOV muxer flags the carried metadata needs
 
     def add(self, stream: Stream, *codec_args: str) -> None:
         """Map the source's stream as the next output stream, with its own metadata (language, title,
@@ -131,7 +133,7 @@ def carried_streams(source: Optional[VideoInfo], output: Path, keep_audio: bool 
     container = _container(output)
     carried.inputs = ["-i", file_argument(source.path)]
     carried.maps = ["-map_metadata", "1", "-map_metadata:s:v:0", f"1:s:v:{_nth_video(source)}",
-                    "-map_chapters", "1" if slowmo == 1 else "-1"]
+                    "-map_chapters", "1" if slowmo == 1 else "-1", *_file_tags(source, container, carried)]
     if slowmo != 1 and source.chapters:
         carried.notes.append(f"{source.chapters} chapter(s) left out: their times do not fit slow motion")
     audio_index = 0
@@ -205,6 +207,26 @@ def video_delay(source: Optional[VideoInfo], carried: Carried, slowmo: Fraction)
     return ["-itsoffset", f"{float(source.start_offset * slowmo):.6f}"]
 
 
+# What the MP4/MOV muxer writes as standard tags (iTunes-style or its own boxes); a file-level tag outside
+# it, such as a phone's make and model or Apple's com.apple.quicktime.* keys, is kept only as a
+# QuickTime metadata key (movflags use_metadata_tags).
+_STANDARD_MP4_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time", "title",
+                      "artist", "album_artist", "composer", "album", "date", "encoding_tool", "comment", "genre",
+                      "copyright", "grouping", "lyrics", "description", "synopsis", "show", "episode_id",
+                      "network", "keywords", "track", "disc", "compilation", "gapless_playback", "hd_video",
+                      "media_type", "podcast", "category", "location"}
+
+
+def _file_tags(source: VideoInfo, container: Optional[str], carried: Carried) -> list[str]:
+    """Arguments that keep the file-level tags ffmpeg's own copy would lose: the recording date (ffmpeg
+    drops creation_time from copied metadata) and, in MP4/MOV, tags outside the standard set."""
+    tags = global_tags(source.path)
+    if container in ("mp4", "mov") and set(tags) - _STANDARD_MP4_TAGS:
+        carried.movflags.append("use_metadata_tags")
+    recorded = tags.get("creation_time", "").split(";")[0].strip()
+    return ["-metadata", f"creation_time={recorded}"] if recorded else []
+
+
 def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, codec: str,
                source: Optional[VideoInfo] = None, keep_audio: bool = True, slowmo: Fraction = Fraction(1),
                stretch_audio: bool = False) -> list[str]:
@@ -234,7 +256,7 @@ def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, co
             delay = video_delay(source, carried, slowmo)
             cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *rotation, *delay, "-f", "concat",
                    "-safe", "0", "-i", file_argument(listing), *carried.inputs, "-map", "0:v", *carried.maps, "-c:v", "copy",
-                   *container_args(output, codec), file_argument(tmp)]
+                   *container_args(output, codec, carried.movflags), file_argument(tmp)]
             proc = run_ffmpeg(cmd, capture_output=True)
             if proc.returncode != 0:
                 raise VideoError(f"writing {output} failed: {encoder_error(proc.stderr, proc.returncode)}")
