@@ -235,3 +235,26 @@ def test_a_phone_clips_recording_date_make_model_and_place_survive(tmp_path, suf
     assert kept.get("creation_time", "").startswith("2026-05-04T10:20:30")
     for key, value in PHONE_TAGS.items():
         assert kept.get(key.lower()) == value, (key, kept)
+
+
+# -- display matrices: turns and mirrors ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270, 30])
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_every_display_matrix_comes_out_meaning_what_it_meant(tmp_path, rotation, mirrored):
+    from vfi.io.ffmpeg import ffmpeg_exe
+    from vfi.io.libav import read_facts
+
+    if rotation == 0 and not mirrored:
+        pytest.skip("no matrix")
+    plain = make_clip(tmp_path / "plain.mp4", moving_frames(4, h=48, w=96))
+    src = tmp_path / "phone.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-display_rotation", str(rotation),
+                    *(["-display_hflip"] if mirrored else []), "-i", str(plain), "-c", "copy", str(src)], check=True)
+    out = tmp_path / "out.mp4"
+    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--lossless")
+    assert result.exit_code == 0, result.output
+    kept, meant = read_facts(out, 0).display_matrix, read_facts(src, 0).display_matrix
+    assert max(abs(a - b) for a, b in zip(kept, meant)) <= 2  # 16.16 fixed point, rebuilt from degrees
+    shown_in, shown_out = read_frames(src), read_frames(out)  # as a player shows them
+    assert all(np.array_equal(shown_out[2 * i], frame) for i, frame in enumerate(shown_in))

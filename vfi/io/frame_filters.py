@@ -24,6 +24,16 @@ def display_rotation(matrix: Sequence[int]) -> float:
     return -math.degrees(math.atan2(fixed[1] / scale_y, fixed[0] / scale_x))
 
 
+def display_options(matrix: Sequence[int]) -> tuple[float, bool]:
+    """(rotation, horizontal flip) from which ffmpeg's -display_rotation and -display_hflip build this
+    very matrix again (it sets the rotation, then negates the first column for the flip), so that a
+    mirrored picture is not tagged as a half turn."""
+    fixed = [value / 65536 for value in matrix]
+    if fixed[0] * fixed[4] - fixed[1] * fixed[3] >= 0:
+        return display_rotation(matrix), False
+    return -math.degrees(math.atan2(fixed[1], -fixed[0])), True
+
+
 def upright_steps(matrix: Optional[Sequence[int]]) -> list[Step]:
     """The filters that show a stored picture the way its display matrix says: quarter turns by
     transposing (with the flip a mirrored matrix adds), a half turn by flipping both ways, and any

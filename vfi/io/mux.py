@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path
+from vfi.io.frame_filters import display_options
 from vfi.io.libav import global_tags
 from vfi.io.files import atomic_output
 from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
@@ -227,6 +228,15 @@ def _file_tags(source: VideoInfo, container: Optional[str], carried: Carried) ->
     return ["-metadata", f"creation_time={recorded}"] if recorded else []
 
 
+def display_args(source: VideoInfo) -> list[str]:
+    """The source's display matrix (turns and mirrors) as the join's input options, so the output,
+    whose frames are stored as the source's were, shows as the source did."""
+    if not source.turned:
+        return []
+    rotation, mirrored = display_options(source.display_matrix)
+    return ["-display_rotation", f"{rotation:.12g}"] + (["-display_hflip"] if mirrored else [])
+
+
 def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, codec: str,
                source: Optional[VideoInfo] = None, keep_audio: bool = True, slowmo: Fraction = Fraction(1),
                stretch_audio: bool = False) -> list[str]:
@@ -248,8 +258,7 @@ def join_parts(parts: list[Path], part_seconds: list[Fraction], output: Path, co
             name = part.name if part.parent == Path(beside).resolve() else str(part)
             escaped = name.replace("'", "'\\''")
             f.write(f"file '{escaped}'\nduration {float(seconds):.6f}\n")
-    rotation = (["-display_rotation", f"{source.rotation:g}"]
-                if source is not None and source.rotation and not source.autorotate else [])
+    rotation = display_args(source) if source is not None and not source.autorotate else []
     try:
         with atomic_output(output) as tmp:
             carried = carried_streams(source, output, keep_audio, slowmo, stretch_audio)

@@ -97,9 +97,15 @@ class VideoInfo:
         """Frames read from each stored frame: 2 where each field becomes a frame (see `deinterlacing`)."""
         return 2 if self.deinterlace else 1
 
+    @property
+    def turned(self) -> bool:
+        """The display matrix turns or mirrors the stored picture."""
+        m = self.display_matrix
+        return m is not None and (m[0], m[1], m[3], m[4]) != (65536, 0, 0, 65536)
+
     def stored(self) -> "VideoInfo":
-        """The same video decoded as stored, its rotation kept as a tag for the output to carry."""
-        if not self.rotation or not self.autorotate:
+        """The same video decoded as stored, its display matrix kept as a tag for the output to carry."""
+        if not self.turned or not self.autorotate:
             return self
         quarter = round(abs(self.rotation)) % 180 == 90
         return replace(self, width=self.height if quarter else self.width,
