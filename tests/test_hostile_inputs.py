@@ -258,3 +258,45 @@ def test_every_display_matrix_comes_out_meaning_what_it_meant(tmp_path, rotation
     assert max(abs(a - b) for a, b in zip(kept, meant)) <= 2  # 16.16 fixed point, rebuilt from degrees
     shown_in, shown_out = read_frames(src), read_frames(out)  # as a player shows them
     assert all(np.array_equal(shown_out[2 * i], frame) for i, frame in enumerate(shown_in))
+
+
+# -- --lossless at every bit depth ---------------------------------------------------------------------------
+
+def deep_clip(path: Path, encode: list[str]) -> Path:
+    """Four frames of a fine gradient that moves, encoded with `encode` from 16-bit RGB."""
+    from vfi.io.ffmpeg import ffmpeg_exe
+
+    h, w = 32, 64
+    x = np.arange(w)
+    raw = b"".join(np.repeat(np.repeat(((x * 997 + 4099 * i) % 65536).astype("<u2")[None, :, None], h, 0), 3, 2)
+                   .tobytes() for i in range(4))
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb48le", "-s", f"{w}x{h}",
+                    "-framerate", "24", "-i", "-", *encode, str(path)], input=raw, check=True)
+    return path
+
+
+@pytest.mark.parametrize("name, encode", [
+    ("prores10.mov", ["-c:v", "prores_ks", "-pix_fmt", "yuv422p10le"]),
+    ("ffv1_10.mkv", ["-c:v", "ffv1", "-pix_fmt", "gbrp10le"]),
+    ("ffv1_12.mkv", ["-c:v", "ffv1", "-pix_fmt", "yuv444p12le"]),
+    ("ffv1_16.mkv", ["-c:v", "ffv1", "-pix_fmt", "gbrp16le"]),
+])
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4", ".mov"])
+def test_lossless_with_the_default_codec_keeps_passed_frames_bit_identical_at_every_depth(tmp_path, name, encode,
+                                                                                         suffix):
+    src = deep_clip(tmp_path / name, encode)
+    out = tmp_path / f"out{suffix}"
+    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--lossless")
+    assert result.exit_code == 0, result.output
+    decoded_in, decoded_out = read_frames(src), read_frames(out)
+    assert decoded_in[0].dtype == np.uint16
+    assert all(np.array_equal(decoded_out[2 * i], frame) for i, frame in enumerate(decoded_in))
+
+
+@pytest.mark.parametrize("codec, suffix", [("libx265", ".mkv"), ("libx264", ".mkv"), ("vp9", ".webm")])
+def test_lossless_with_a_codec_that_would_drop_low_bits_is_refused_before_any_work(tmp_path, codec, suffix):
+    src = deep_clip(tmp_path / "in.mkv", ["-c:v", "ffv1", "-pix_fmt", "gbrp10le"])
+    result = vfi("upsample", src, "-o", tmp_path / f"out{suffix}", "-f", "2", "-m", "blend", "--lossless",
+                 "--codec", codec)
+    one_line_error(result, "low bits", "ffv1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]

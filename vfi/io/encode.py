@@ -20,7 +20,7 @@ from vfi.io.decode import raw_pix_fmt
 from vfi.io.files import publish, remove_quietly, temporary_beside, temporary_folder_beside
 from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
 from vfi.io.libav import sequence_numbers
-from vfi.io.probe import VideoError, VideoInfo, is_pattern
+from vfi.io.probe import VideoError, VideoInfo, is_pattern, pixel_bits
 
 CODECS = ("libx264", "libx265", "ffv1", "prores", "vp9")
 ALPHA_CODECS = ("ffv1", "prores", "vp9")  # video codecs that can carry an alpha channel
@@ -51,8 +51,17 @@ class EncodeSettings:
             raise VideoError(f"--crf {self.crf}: {which} 0..{top}")
 
     def for_input(self, info: VideoInfo) -> "EncodeSettings":
-        """Resolve codec 'auto' from the input (its bit depth)."""
-        return EncodeSettings(default_codec(info), self.crf, self.preset, self.lossless) if self.codec == "auto" else self
+        """Resolve codec 'auto' from the input (its bit depth). Deeper than 8 bits, frames are read as
+        16-bit RGB, which only ffv1 stores exactly: --lossless takes it by default there, and refuses
+        another codec, whose passed-through frames would lose their low bits."""
+        deep_lossless = self.lossless and info.high_bit_depth
+        if self.codec == "auto":
+            return EncodeSettings("ffv1" if deep_lossless else default_codec(info), self.crf, self.preset,
+                                  self.lossless)
+        if deep_lossless and self.codec != "ffv1":
+            raise VideoError(f"--lossless with {self.codec} would drop the low bits of this {pixel_bits(info.pix_fmt)}-bit input: "
+                             "leave --codec out (ffv1, exact at any depth) or choose --codec ffv1")
+        return self
 
     def ffmpeg_args(self, width: int, height: int, deep: bool = False, alpha: bool = False) -> list[str]:
         """Encoder arguments; odd frame sizes use 4:4:4 chroma so the size is kept exactly.
