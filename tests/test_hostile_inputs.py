@@ -300,3 +300,26 @@ def test_lossless_with_a_codec_that_would_drop_low_bits_is_refused_before_any_wo
                  "--codec", codec)
     one_line_error(result, "low bits", "ffv1")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]
+
+
+# -- animated GIF ----------------------------------------------------------------------------------------------------
+
+def test_an_animated_gif_with_a_held_frame_keeps_the_rate_of_its_timestamps(tmp_path):
+    """10 fps, frame 5 held 0.6 s: --factor 2 is 20 fps (the average, 8.3 fps, would give 16.7)."""
+    from vfi.io.ffmpeg import ffmpeg_exe
+
+    listing = ["ffconcat version 1.0"]
+    for i, frame in enumerate(moving_frames(12, h=48, w=64)):
+        write_image(tmp_path / f"{i:03d}.png", frame)
+        listing += [f"file '{i:03d}.png'", "option framerate 100", f"duration {0.6 if i == 5 else 0.1}"]
+    (tmp_path / "list.txt").write_text("\n".join(listing) + "\n")
+    gif = tmp_path / "anim.gif"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-safe", "0", "-f", "concat", "-i", str(tmp_path / "list.txt"),
+                    "-fps_mode", "vfr", str(gif)], check=True)
+    out = tmp_path / "out.mkv"
+    result = vfi("upsample", gif, "-o", out, "-f", "2", "-m", "blend")
+    assert result.exit_code == 0, result.output
+    from vfi.io.probe import probe
+
+    assert probe(gif).fps == 10 and probe(out).fps == 20
+    assert abs(len(read_frames(out)) - 2 * (11 + 6)) <= 2  # 1.7 s of frames at 20 fps

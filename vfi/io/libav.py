@@ -56,6 +56,7 @@ class StreamFacts:
     field_order: str = "progressive"  # progressive, tff or bff
     start_offset: Fraction = Fraction(0)  # seconds the video starts after the file's earliest stream
     timestamp_rate: Optional[Fraction] = None  # the rate the first timestamps keep, when they keep one
+    grid_rate: Optional[Fraction] = None  # uneven timestamps that all sit on one grid: its rate (held frames)
     mastering: Optional[MasteringDisplay] = None
     light_level: Optional[LightLevel] = None
     time_base: Optional[Fraction] = None  # of the video stream's timestamps
@@ -102,6 +103,19 @@ def steady_rate(stamps: list[int], time_base: Fraction) -> Optional[Fraction]:
     if mean <= 0 or any(abs(step - mean) > max(1, mean / 10) for step in steps):
         return None  # a step a tenth of a frame off: not the jitter of a rounded time base
     return 1 / (mean * time_base)
+
+
+def grid_rate(stamps: list[int], time_base: Fraction) -> Optional[Fraction]:
+    """The rate of the grid uneven timestamps keep, each step a whole number of the shortest (an
+    animated GIF at 10 fps with one frame held 0.6 s), else None."""
+    stamps = sorted(set(stamps))
+    steps = [b - a for a, b in zip(stamps, stamps[1:])]
+    if len(steps) < 3 or min(steps) <= 0:
+        return None
+    unit = min(steps)
+    if any(step % unit for step in steps):
+        return None
+    return 1 / (unit * time_base)
 
 
 def _field_order(value) -> str:
@@ -210,7 +224,8 @@ def stream_facts(container, stream) -> StreamFacts:
             mastering = parse_mastering(_side_data(item))
         elif kind.endswith("CONTENT_LIGHT_LEVEL"):
             light = parse_light_level(_side_data(item))
-    return StreamFacts(_field_order(stream.codec_context.field_order), offset, rate, mastering, light,
+    grid = grid_rate(stamps, time_base) if time_base and rate is None else None
+    return StreamFacts(_field_order(stream.codec_context.field_order), offset, rate, grid, mastering, light,
                        time_base, matrix)
 
 

@@ -296,6 +296,9 @@ def _described(path: Path, container, input_options: tuple[str, ...], video_stre
     return with_facts(info, facts)
 
 
+MAX_GRID_RATE = 240  # a grid finer than this is a time base's, not a frame rate
+
+
 def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
     """The header's description completed by what the first packets and frame say: the timestamps'
     rate beats a header that disagrees with them (beyond 1 %, on progressive video, whose packets
@@ -306,6 +309,8 @@ def with_facts(info: VideoInfo, facts: StreamFacts) -> VideoInfo:
         fps = parse_rate(f"{float(steady):.4f}") if steady.denominator > 1001 else steady
         notes.append(f"the file's header says {float(info.fps):g} fps but its timestamps are steady at "
                      f"{float(fps):.6g} fps: the timestamps are followed")
+    elif steady is None and facts.grid_rate and info.fps < facts.grid_rate <= MAX_GRID_RATE:
+        fps = facts.grid_rate  # held frames (an animated GIF's): the rate its timestamps keep, not their average
     rotation, width, height = 0.0, info.width, info.height
     if facts.display_matrix is not None:
         rotation = round(display_rotation(facts.display_matrix), 2)
