@@ -323,3 +323,26 @@ def test_an_animated_gif_with_a_held_frame_keeps_the_rate_of_its_timestamps(tmp_
 
     assert probe(gif).fps == 10 and probe(out).fps == 20
     assert abs(len(read_frames(out)) - 2 * (11 + 6)) <= 2  # 1.7 s of frames at 20 fps
+
+
+# -- alpha beside VP9 ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("codec, suffix", [("vp9", ".webm"), ("vp9", ".mkv"), ("ffv1", ".mkv"), ("prores", ".mov")])
+def test_the_alpha_of_a_vp9_webm_is_read_and_kept_by_every_codec_that_carries_alpha(tmp_path, codec, suffix):
+    from vfi.io.ffmpeg import ffmpeg_exe
+    from vfi.io.decode import FrameReader
+    from vfi.io.probe import probe
+
+    src = tmp_path / "alpha.webm"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x48:rate=24:duration=0.25,format=yuva420p,geq=lum='lum(X,Y)':a='4*X'",
+                    "-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p", str(src)], check=True)
+    alpha_in = [f[..., 3] for f in FrameReader(probe(src), alpha=True)]
+    assert alpha_in[0].min() < 20 and alpha_in[0].max() > 230  # the decoder that keeps VP9's alpha read it
+    out = tmp_path / f"out{suffix}"
+    result = vfi("upsample", src, "-o", out, "-f", "2", "-m", "blend", "--codec", codec)
+    assert result.exit_code == 0, result.output
+    alpha_out = [f[..., 3] / (257 if f.dtype == np.uint16 else 1) for f in FrameReader(probe(out), alpha=True)]
+    assert len(alpha_out) == 2 * len(alpha_in)
+    for i, alpha in enumerate(alpha_in):
+        assert np.abs(alpha_out[2 * i] - alpha).mean() < 4

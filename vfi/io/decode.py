@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from vfi.io.frame_filters import FrameFilters, deinterlace_steps, upright_steps
-from vfi.io.libav import opened, packets_end
+from vfi.io.libav import decoded, opened, packets_end
 from vfi.io.probe import VideoError, VideoInfo, probe
 
 
@@ -126,7 +126,7 @@ class FrameReader:
         filters = FrameFilters(steps, time_base, self._rate or self.info.fps, self.pix_fmt)
         times = PresentationTimes(round(1 / ((self._rate or self.info.fps) * time_base)),
                                   container.format.name in DECODE_TIME_CONTAINERS)
-        for frame in container.decode(stream):
+        for frame in decoded(container, stream, self.info.decoder):
             frame.pts = times(frame.pts, frame.dts, frame.duration or 0)
             yield from filters(frame)
         yield from filters(None)

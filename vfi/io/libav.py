@@ -229,6 +229,32 @@ def stream_facts(container, stream) -> StreamFacts:
                        time_base, matrix)
 
 
+# Decoders that read the alpha a WebM keeps beside VP8/VP9 video (libav's own VP8/VP9 decoders drop it).
+_ALPHA_DECODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
+
+
+def alpha_decoder(stream) -> Optional[str]:
+    """The decoder that keeps this stream's alpha, where the default one would drop it; else None."""
+    import av
+
+    tags = {key.lower(): str(value) for key, value in (stream.metadata or {}).items()}
+    name = _ALPHA_DECODERS.get(stream.codec_context.name if stream.codec_context else "")
+    return name if tags.get("alpha_mode") == "1" and name in av.codecs_available else None
+
+
+def decoded(container, stream, decoder: Optional[str] = None) -> Iterator:
+    """The stream's frames, by `decoder` (a libav decoder's name) where one is named, else by its own."""
+    import av
+
+    if decoder is None:
+        yield from container.decode(stream)
+        return
+    context = av.CodecContext.create(decoder, "r")
+    context.extradata = stream.codec_context.extradata
+    for packet in container.demux(stream):
+        yield from context.decode(packet)
+
+
 def _first_frame(stream, packet):
     """The first frame a packet completes, if any (a damaged packet is passed over)."""
     import av

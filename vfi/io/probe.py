@@ -16,7 +16,7 @@ from typing import Optional
 
 from vfi.io import colour_names
 from vfi.io.frame_filters import display_rotation
-from vfi.io.libav import PATTERN, LightLevel, MasteringDisplay, StreamFacts, opened, stream_facts
+from vfi.io.libav import PATTERN, LightLevel, MasteringDisplay, StreamFacts, alpha_decoder, opened, stream_facts
 
 
 class VideoError(Exception):
@@ -70,6 +70,7 @@ class VideoInfo:
     timestamps_steady: bool = False  # the first timestamps keep one rate (libav read them): reads may seek
     time_base: Optional[Fraction] = None  # of the video stream's timestamps, where libav read it
     display_matrix: Optional[tuple[int, ...]] = None  # what `rotation` comes from, flips included
+    decoder: Optional[str] = None  # a libav decoder other than the stream's default (libvpx, for VP9 alpha)
 
     @property
     def audio_codecs(self) -> tuple[str, ...]:
@@ -276,13 +277,15 @@ def _described(path: Path, container, input_options: tuple[str, ...], video_stre
         raise VideoError(f"{path}: cannot read the video's frame size")
     if width * height > MAX_PIXELS:
         raise VideoError(f"{path}: frame size {width}x{height} is beyond what vfi handles (at most 16384x16384)")
+    decoder = alpha_decoder(stream)
     rate = stream.average_rate or stream.base_rate
     if not rate:
         raise VideoError(f"{path}: cannot read the video's frame rate")
     info = VideoInfo(
         path=path, width=width, height=height, fps=parse_rate(printed_rate(Fraction(rate))),
         duration=container.duration / 1_000_000 if container.duration else None,
-        codec=chosen.codec, pix_fmt=codec.pix_fmt or "unknown", stream_index=chosen.index,
+        codec=chosen.codec, pix_fmt="yuva420p" if decoder else codec.pix_fmt or "unknown", decoder=decoder,
+        stream_index=chosen.index,
         streams=tuple(s for s in streams if s.index != chosen.index), chapters=len(container.chapters()),
         sar=_aspect(codec.sample_aspect_ratio, stream.sample_aspect_ratio), colour=_colour(codec),
         input_options=input_options,

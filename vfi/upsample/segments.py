@@ -53,6 +53,8 @@ class SegmentedOutput:
         self.fps = fps
         self.settings = settings
         self.layout = {"channels": channels, "deep": deep, "tags": tags}
+        # NUT parts drop the side data VP9 keeps its alpha in; Matroska parts carry it to the join
+        self.suffix = ".mkv" if settings.codec == "vp9" and channels == 4 else ".nut"
         self.job = job
         self.part_frames = int(job["part_frames"])
         self.done = 0
@@ -89,11 +91,11 @@ class SegmentedOutput:
 
     def part_path(self, index: int) -> Path:
         """Where part `index` (output frames index * part_frames onwards) is published when complete."""
-        return self.folder / f"part_{index:05d}.nut"
+        return self.folder / f"part_{index:05d}{self.suffix}"
 
     def existing_parts(self) -> set[int]:
         """Indices of the finished parts, in any order (parts made in parallel finish out of order)."""
-        return {int(p.stem.split("_")[1]) for p in self.folder.glob("part_*.nut")} if self.folder.is_dir() else set()
+        return {int(p.stem.split("_")[1]) for p in self.folder.glob(f"part_*{self.suffix}")} if self.folder.is_dir() else set()
 
     def saved_end(self) -> Optional[tuple[int, int]]:
         """(parts, frames in the last part) once an earlier run has seen the end of the stream."""
