@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from vfi.core.metrics import psnr
-from vfi.upsample.stream import interpolate_stream
+from vfi.pipeline.stream import interpolate_stream
 from vfi.registry import create
 from vfi.training.synthetic import SCENES, make_scene
 from vfi.io.decode import TimedFrame

@@ -18,7 +18,7 @@ from pathlib import Path
 RAY_RUN = """
 import sys
 from fractions import Fraction
-from vfi.upsample.cluster import upsample_on_ray
+from vfi.pipeline.cluster import upsample_on_ray
 clip, out, model, factor, part, cpus = sys.argv[1:]
 upsample_on_ray(clip, out, model, factor=int(factor), part_frames=int(part), num_cpus=int(cpus))
 """

@@ -12,7 +12,7 @@ import pytest
 from vfi.classic import FlowWarp
 from vfi.motion.dis import VideoFlow
 from vfi.core.metrics import psnr
-from vfi.upsample.stream import interpolate_stream
+from vfi.pipeline.stream import interpolate_stream
 from vfi.registry import create
 from vfi.training.synthetic import make_scene, scene_translate
 from vfi.io.decode import TimedFrame

@@ -18,7 +18,7 @@ from vfi.motion.prior import intermediate_flows, path_flows, quadratic_paths
 from vfi.training.device_scenes import DeviceScenes, procedural_bank
 from vfi.training.synthetic import random_texture
 from vfi.training.windows import WindowMix, augment_windows
-from vfi.upsample.stream import interpolate_stream
+from vfi.pipeline.stream import interpolate_stream
 
 
 def falling(t, p0=np.array([2.0, -3.0]), v=np.array([4.0, 1.0]), a=np.array([0.0, 6.0])):

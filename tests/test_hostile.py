@@ -23,7 +23,7 @@ from vfi.io.ffmpeg import ffmpeg_exe
 from vfi.io.libav import read_facts
 from vfi.io.output_lock import lock_path
 from vfi.io.probe import probe
-from vfi.upsample.segments import parts_folder
+from vfi.pipeline.segments import parts_folder
 
 
 def ffmpeg(*args) -> None:

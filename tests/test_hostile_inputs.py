@@ -19,7 +19,7 @@ from vfi.io.decode import read_frames
 from vfi.io.images import write_image
 from vfi.io.output_lock import lock_path
 from vfi.registry import weights_dir
-from vfi.upsample import segments
+from vfi.pipeline import segments
 
 
 def one_line_error(result, *words: str) -> None:

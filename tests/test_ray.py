@@ -14,7 +14,7 @@ from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.probe import VideoError, probe
 from vfi.registry import DEFAULT_MODEL, create
-from vfi.upsample.job import upsample
+from vfi.pipeline.job import upsample
 
 LOSSLESS = EncodeSettings(codec="auto", lossless=True)
 PART = 16  # output frames per part: 30 input frames at x2 make 4 parts
@@ -55,7 +55,7 @@ def test_parts_on_two_workers_give_the_single_process_frames_and_keep_the_audio(
 
 
 def test_a_task_whose_worker_dies_is_retried_and_the_result_is_unchanged(cluster, clip, single, tmp_path):
-    from vfi.upsample.cluster import render_part, upsample_on_ray
+    from vfi.pipeline.cluster import render_part, upsample_on_ray
 
     marker = tmp_path / "crash-once"
     marker.touch()
@@ -73,7 +73,7 @@ def test_a_task_whose_worker_dies_is_retried_and_the_result_is_unchanged(cluster
 
 
 def test_a_part_that_keeps_failing_is_one_error_and_leaves_no_output(cluster, clip, tmp_path):
-    from vfi.upsample.cluster import upsample_on_ray
+    from vfi.pipeline.cluster import upsample_on_ray
 
     def always_crash(task):
         os._exit(1)
@@ -92,7 +92,7 @@ def test_an_unreachable_cluster_is_one_line_and_no_output(clip, tmp_path):
 
 
 def test_an_input_the_workers_cannot_see_is_named(clip, tmp_path):
-    from vfi.upsample.cluster import PartTask, render_part
+    from vfi.pipeline.cluster import PartTask, render_part
 
     task = PartTask(str(tmp_path / "elsewhere.mkv"), (), 0, "auto", False, "flow", "cpu", None, None, 48, 48, 4, 0.5, False,
                     LOSSLESS, (), PART, 0, str(tmp_path / "part.nut"))
@@ -116,7 +116,7 @@ def test_a_folder_becomes_one_task_per_video(cluster, clip, single, tmp_path):
 def test_without_ray_installed_the_option_says_how_to_get_it(monkeypatch):
     import sys
 
-    from vfi.upsample.cluster import connect
+    from vfi.pipeline.cluster import connect
 
     monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra has
     with pytest.raises(VideoError, match=r"pip install 'vfi\[ray\]'"):
@@ -124,7 +124,7 @@ def test_without_ray_installed_the_option_says_how_to_get_it(monkeypatch):
 
 
 def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_nothing(cluster, clip, tmp_path):
-    from vfi.upsample.cluster import upsample_on_ray
+    from vfi.pipeline.cluster import upsample_on_ray
 
     def cannot_see(task):
         raise VideoError(f"{task.input}: not readable on the Ray worker at node-7; put the input on storage "
@@ -138,7 +138,7 @@ def test_an_error_inside_a_task_reaches_the_user_as_its_own_line_and_leaves_noth
 
 def test_when_one_part_fails_the_running_parts_stop_themselves_and_nothing_is_left(cluster, clip, tmp_path_factory,
                                                                                     tmp_path):
-    from vfi.upsample.cluster import PartStopped, render_part, upsample_on_ray
+    from vfi.pipeline.cluster import PartStopped, render_part, upsample_on_ray
 
     seen = tmp_path_factory.mktemp("seen")
 
@@ -168,7 +168,7 @@ def test_each_part_decodes_only_from_the_key_frame_before_it(cluster, tmp_path):
     import subprocess
 
     from vfi.io.ffmpeg import ffmpeg_exe
-    from vfi.upsample.cluster import upsample_on_ray
+    from vfi.pipeline.cluster import upsample_on_ray
 
     source = make_clip(tmp_path / "source.mkv", moving_frames(240, h=48, w=64, scene="ball"))
     clip = tmp_path / "gop.mp4"

@@ -17,8 +17,8 @@ from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings
 from vfi.io.ffmpeg import ffmpeg_exe
 from vfi.registry import DEFAULT_MODEL, create
-from vfi.upsample.cluster import render_part, upsample_on_ray
-from vfi.upsample.job import upsample
+from vfi.pipeline.cluster import render_part, upsample_on_ray
+from vfi.pipeline.job import upsample
 
 LOSSLESS = EncodeSettings(codec="auto", lossless=True)
 PART = 24

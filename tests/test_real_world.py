@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import audio_seconds, calls_of, make_clip, moving_frames, vfi
-from vfi.upsample import segments
+from vfi.pipeline import segments
 from vfi.core.metrics import psnr
 from vfi.io.decode import read_frames
 from vfi.io.encode import EncodeSettings

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from vfi.upsample.schedule import MAX_FPS, MAX_RATIO, instants_between, resolve_rates, times_between
+from vfi.pipeline.schedule import MAX_FPS, MAX_RATIO, instants_between, resolve_rates, times_between
 
 
 def times_for_pair(i: int, ratio: Fraction) -> list[Fraction]:

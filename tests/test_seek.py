@@ -14,7 +14,7 @@ from vfi.io.decode import FrameReader, read_frames
 from vfi.io.ffmpeg import ffmpeg_exe
 from vfi.io.probe import probe
 from vfi.io.seek import ReadFrom, can_seek
-from vfi.upsample import segments
+from vfi.pipeline import segments
 
 
 def reencode(source: Path, target: Path, *codec: str) -> Path:
@@ -75,7 +75,7 @@ def test_a_resumed_run_reads_from_near_its_first_part_and_gives_the_same_frames(
     from vfi.core.interrupts import ResumableInterrupt
     from vfi.io.encode import EncodeSettings
     from vfi.registry import create
-    from vfi.upsample.job import upsample
+    from vfi.pipeline.job import upsample
 
     src, lossless = short_gops["mp4"], EncodeSettings(codec="auto", lossless=True)
     run = lambda out, **kw: upsample(src, out, create("blend"), factor=2, encode=lossless, part_frames=48, **kw)

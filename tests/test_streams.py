@@ -268,7 +268,7 @@ def test_atempo_steps_stay_within_range_and_multiply_to_the_slowdown():
 
 
 def test_sigterm_stops_cleanly_with_exit_code_143(clip, tmp_path, monkeypatch):
-    from vfi.upsample import job
+    from vfi.pipeline import job
 
     def killed(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGTERM)

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Callable
 
 from vfi.classic import Blend, CandidateWarp, Duplicate, FlowWarp, MotionCompensated
+from vfi.core.errors import VfiError
 from vfi.core.interface import Interpolator
 from vfi.core.tiles import Tiled
 from vfi.models.architectures import ARCHITECTURES
 from vfi.models.select import AgreementChooser
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(VfiError, ValueError):
     pass
 
 

@@ -20,8 +20,8 @@ import numpy as np
 from vfi.bench.datasets import Dataset, Triplet, read_rgb
 from vfi.core.interface import Interpolator
 from vfi.core.metrics import interpolation_error, psnr, ssim
-from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.stream import StreamStats, interpolate_stream
+from vfi.pipeline.cuts import DEFAULT_THRESHOLD
+from vfi.pipeline.stream import StreamStats, interpolate_stream
 
 PROTOCOL = (
     "Videos: keep every k-th frame, interpolate back to the full rate with upsample's own code path, "

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from vfi import __version__
+from vfi.core.errors import VfiError
 
 
 class _Flagless:
@@ -44,7 +44,7 @@ err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 
-class CliError(Exception):
+class CliError(VfiError):
     """An error already worded for the user."""
 
 
@@ -57,8 +57,6 @@ def flag(*names: str, help: str, **extra) -> bool:
 def user_errors():
     """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
     from vfi.core.interrupts import INTERRUPTED_EXIT, exit_code
-    from vfi.io.probe import VideoError
-    from vfi.registry import UnknownModelError
 
     try:
         yield
@@ -68,17 +66,9 @@ def user_errors():
         err.print(f"[red]{'interrupted' if code == INTERRUPTED_EXIT else 'terminated'}[/red]: {hint}",
                   highlight=False)
         raise typer.Exit(code)
-    except (CliError, VideoError, UnknownModelError, ValueError, FileNotFoundError, OSError) as exc:
+    except (VfiError, ValueError, OSError) as exc:
         err.print(f"[red]error[/red]: {exc}", highlight=False)
         raise typer.Exit(1)
-
-
-def progress_bar(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err, disable=quiet or not err.is_terminal, transient=False,
-    )
 
 
 def stop_cleanly_on_sigterm() -> None:

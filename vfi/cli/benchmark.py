@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from vfi.cli.app import CliError, Command, app, err, flag, out, progress_bar, user_errors
+from vfi.cli.app import CliError, Command, app, err, flag, out, user_errors
 
 BENCHMARK_HELP = """Score interpolators with PSNR/SSIM on frames they never saw; gate CI on regressions.
 
@@ -44,29 +44,21 @@ def benchmark(
 ):
     import json
 
+    from vfi.api import benchmark as run, progress_bar
     from vfi.bench import gate, report
-    from vfi.bench.datasets import datasets_for
-    from vfi.bench.scoring import run_benchmark
-    from vfi.core.devices import environment, resolve_device
-    from vfi.registry import create
 
     with user_errors():
-        if any(k < 2 for k in factor):
-            raise CliError("--factor must be at least 2")
         reference = read_reference(check) if check else None
         for target in (json_out, write_reference):
             if target is not None and not target.parent.is_dir():
                 raise CliError(f"{target.parent}: no such folder to write {target.name} into")
         names = [m.strip() for m in methods.split(",") if m.strip()]
-        dev = resolve_device(device)
-        interpolators = {name: create(name, device=dev) for name in names}
-        datasets = datasets_for(paths or [], suite, max_frames)
-        with progress_bar(quiet) as bar:
+        with progress_bar(not quiet) as bar:
             task = bar.add_task("benchmark", total=None, rate="")
-            results, raw = run_benchmark(datasets, interpolators, sorted(set(factor)), batch_size, max_items,
-                                         keep_worst=3 if save_examples else 0,
-                                         on_progress=lambda label: bar.update(task, rate=label))
-        results["environment"] = environment(dev)
+            results = run(paths or [], names, factor, suite=suite, max_frames=max_frames, max_items=max_items,
+                          batch_size=batch_size, device=device, keep_worst=3 if save_examples else 0,
+                          on_progress=lambda label: bar.update(task, rate=label))
+        raw = results.pop("raw", {})
         if json_out:
             json_out.write_text(report.to_json(results))
         if write_reference:

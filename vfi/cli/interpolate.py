@@ -20,11 +20,8 @@ def interpolate(
     force: bool = flag("--force", help="Replace output images that exist."),
 ):
     """Make the frames between two images at the given times."""
-    import numpy as np
-
+    from vfi.api import load
     from vfi.io.images import numbered, read_image, write_image
-    from vfi.core.devices import resolve_device
-    from vfi.registry import DEFAULT_MODEL, create
 
     with user_errors():
         try:
@@ -36,16 +33,13 @@ def interpolate(
         a, b = read_image(frame0), read_image(frame1)
         if a.shape != b.shape:
             raise CliError(f"the images differ in size or channels: {a.shape} and {b.shape}")
-        if a.dtype != b.dtype:  # one 8-bit, one 16-bit image: work in 16 bits
-            a, b = (x if x.dtype == np.uint16 else x.astype(np.uint16) * 257 for x in (a, b))
         targets = [numbered(output, i + 1) for i in range(len(ts))]
         for target in targets:
             if not target.parent.is_dir():
                 raise CliError(f"{target.parent}: output folder does not exist")
             if target.exists() and not force:
                 raise CliError(f"{target}: already exists (use --force to replace it)")
-        interpolator = create(model or DEFAULT_MODEL, device=resolve_device(device))
-        frames = interpolator.interpolate(a[None], b[None], [ts])[0]
+        frames = load(model, device=device).interpolate(a, b, ts)
         for target, frame in zip(targets, frames):
             write_image(target, frame)
         err.print(f"wrote {len(targets)} frame(s): {', '.join(str(t) for t in targets)}", highlight=False)

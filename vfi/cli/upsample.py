@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from vfi.cli.app import CliError, Command, app, err, flag, progress_bar, stop_cleanly_on_sigterm, user_errors
+from vfi.cli.app import CliError, Command, app, err, flag, stop_cleanly_on_sigterm, user_errors
 
 @app.command(cls=Command)
 def upsample(
@@ -48,71 +46,26 @@ def upsample(
     Variable-frame-rate input is interpolated on its real timestamps to a constant rate.
     A folder INPUT does every video in it into the folder OUTPUT, skipping finished ones.
     """
-    from vfi.upsample.folder import upsample_folder
-    from vfi.core.devices import resolve_device
-    from vfi.io.encode import EncodeSettings
-    from vfi.io.probe import parse_fps_argument, parse_number
-    from vfi.registry import DEFAULT_MODEL, create
-    from vfi.upsample.schedule import check_rate_request
+    from vfi.api import upsample as run
 
     with user_errors():
         stop_cleanly_on_sigterm()
-        target = parse_fps_argument(fps) if fps is not None else None
-        slow = parse_number(slowmo, "--slowmo") if slowmo is not None else Fraction(1)
-        check_rate_request(factor, target, slow)
-        if stretch_audio and slow == 1:
-            raise CliError("--stretch-audio goes with --slowmo")
-        settings = EncodeSettings(codec=codec or "auto", crf=crf, preset=preset, lossless=lossless)
-        input_options = ("-framerate", str(parse_fps_argument(input_fps))) if input_fps else ()
-        model = model or DEFAULT_MODEL
-        interpolator = create(model, device=resolve_device(device), scale=scale, tile=tile)
-        job = dict(factor=factor, fps=target, batch_size=batch_size, scene_threshold=scene_threshold,
-                   encode=settings, force=force, keep_audio=not no_audio, dedup=dedup, resume=resume,
-                   input_options=input_options, slowmo=slow, stretch_audio=stretch_audio, video_stream=video_stream,
-                   part_frames=part_frames, deinterlace=deinterlace)
         failed = lambda src, msg: err.print(f"[red]failed[/red]: {msg}", highlight=False)
-        if ray is not None:
-            from vfi.upsample.cluster import upsample_folder_on_ray, upsample_on_ray
-
-            where = dict(model=model, address=ray, device=device, scale=scale, tile=tile)
-            if not input.is_dir():
-                _upsample_one(input, output, interpolator, job, quiet,
-                              run=lambda src, dst, built, **kw: upsample_on_ray(src, dst, interpolator=built, **where, **kw))
-                return
-            report = upsample_folder_on_ray(input, output, job=job, on_failure=failed, **where)
-        elif not input.is_dir():
-            _upsample_one(input, output, interpolator, job, quiet)
-            return
-        else:
-            report = upsample_folder(input, output, lambda src, dst: _upsample_one(src, dst, interpolator, job, quiet),
-                                     on_failure=failed)
-        err.print(f"{len(report.done)} done, {len(report.skipped)} already done (skipped), "
-                  f"{len(report.failed)} failed", highlight=False)
-        if report.failed:
-            raise CliError("failed: " + "; ".join(str(path.name) for path, _ in report.failed))
+        result = run(input, output, factor=factor, fps=fps, slowmo=slowmo, model=model, device=device, codec=codec,
+                     crf=crf, preset=preset, lossless=lossless, audio=not no_audio, stretch_audio=stretch_audio,
+                     dedup=dedup, resume=resume, batch_size=batch_size, scene_threshold=scene_threshold,
+                     input_fps=input_fps, video_stream=video_stream, deinterlace=deinterlace, scale=scale,
+                     tile=tile, force=force, ray=ray, part_frames=part_frames, progress=not quiet,
+                     on_result=lambda src, done: summary(src, done, quiet, dedup, slowmo), on_failure=failed)
+        if input.is_dir():
+            err.print(f"{len(result.done)} done, {len(result.skipped)} already done (skipped), "
+                      f"{len(result.failed)} failed", highlight=False)
+            if result.failed:
+                raise CliError("failed: " + "; ".join(str(path.name) for path, _ in result.failed))
 
 
-def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: bool, run=None) -> None:
-    """One video with a progress bar and a summary line (`run`: how, by default `job.upsample` here)."""
-    from vfi.upsample.job import upsample
-
-    run_upsample = run or upsample
-
-    with progress_bar(quiet) as bar:
-        task = bar.add_task(f"upsampling {input.name}", total=None, rate="")
-        started = {}
-
-        def on_start(info, out_fps, estimated):
-            started["t"] = time.perf_counter()
-            bar.update(task, total=estimated)
-
-        def on_frame(done):
-            if done % 8 == 0:
-                elapsed = time.perf_counter() - started["t"]
-                bar.update(task, completed=done, rate=f"{done / max(elapsed, 1e-6):.1f} fps")
-
-        result = run_upsample(input, output, interpolator, on_start=on_start, on_frame=on_frame, **job)
-        bar.update(task, completed=result.stats.frames_out, total=result.stats.frames_out)
+def summary(input: Path, result, quiet: bool, dedup: bool, slowmo: Optional[str]) -> None:
+    """The notes on how the input was read and written, then one line on what was done (unless quiet)."""
     for note in result.notes:
         err.print(f"[yellow]note[/yellow]: {note}", highlight=False)
     if quiet:
@@ -120,16 +73,16 @@ def _upsample_one(input: Path, output: Path, interpolator, job: dict, quiet: boo
     s = result.stats
     if s.variable_rate:
         err.print("[yellow]note[/yellow]: variable frame rate input: interpolated on its real timestamps")
-    extra = f", {s.repeats_dropped} repeated frame(s) dropped" if job["dedup"] else ""
+    extra = f", {s.repeats_dropped} repeated frame(s) dropped" if dedup else ""
     extra += f", resumed after {result.resumed_frames} frames" if result.resumed_frames else ""
-    extra += f", slow motion {float(job['slowmo']):g}x" if job["slowmo"] != 1 else ""
+    extra += f", slow motion {slowmo}x" if slowmo else ""
     if result.decoded is not None:  # parts read apart: what seeking saved, or cost
         extra += f", {result.decoded} input frames decoded for {s.frames_in} ({result.decoded / max(1, s.frames_in):.2f}x)"
     if result.parts_by_node:
         extra += f", {sum(result.parts_by_node.values())} part(s) on {len(result.parts_by_node)} Ray node(s)"
     err.print(
         f"{input} -> {result.output}: {s.frames_in} frames at {float(result.input_fps):.3f} fps -> "
-        f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({interpolator.name}, "
+        f"{s.frames_out} frames at {float(result.output_fps):.3f} fps ({result.model}, "
         f"{s.scene_cuts} scene cut(s){extra}) in {result.seconds:.1f} s, {result.output_fps_rate:.1f} output fps",
         highlight=False,
     )

@@ -14,12 +14,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
+from vfi.core.errors import VfiError
 from vfi.io import colour_names
 from vfi.io.frame_filters import display_rotation
 from vfi.io.libav import PATTERN, LightLevel, MasteringDisplay, StreamFacts, alpha_decoder, opened, stream_facts
 
 
-class VideoError(Exception):
+class VideoError(VfiError):
     """A problem with an input or output video, worded for the user."""
 
 

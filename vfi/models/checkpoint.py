@@ -7,13 +7,14 @@ from pathlib import Path
 
 import torch
 
+from vfi.core.errors import VfiError
 from vfi.io.files import atomic_output
 from vfi.models.architectures import ARCHITECTURES, build_network
 
 FORMAT = "vfi-checkpoint-v1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(VfiError, ValueError):
     pass
 
 

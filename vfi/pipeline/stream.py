@@ -17,8 +17,8 @@ import numpy as np
 
 from vfi.core.interface import Interpolator, Neighbours
 from vfi.io.decode import TimedFrame
-from vfi.upsample.cuts import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
-from vfi.upsample.schedule import instants_between, times_between
+from vfi.pipeline.cuts import DEFAULT_THRESHOLD, is_repeat, is_scene_cut
+from vfi.pipeline.schedule import instants_between, times_between
 
 @dataclass
 class StreamStats:

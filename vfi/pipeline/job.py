@@ -24,11 +24,11 @@ from vfi.io.mux import hdr_metadata_note, video_tag_args
 from vfi.io.output_lock import OutputLock, lock_output
 from vfi.io.probe import VideoError, VideoInfo, probe
 from vfi.io.seek import ReadFrom, can_seek
-from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.schedule import resolve_rates
-from vfi.upsample.segments import SegmentedOutput, WholeOutput, job_description, parts_folder
-from vfi.upsample.stream import StreamStats, interpolate_stream
-from vfi.upsample.threads import BackgroundWriter, prefetch
+from vfi.pipeline.cuts import DEFAULT_THRESHOLD
+from vfi.pipeline.schedule import resolve_rates
+from vfi.pipeline.segments import SegmentedOutput, WholeOutput, job_description, parts_folder
+from vfi.pipeline.stream import StreamStats, interpolate_stream
+from vfi.pipeline.threads import BackgroundWriter, prefetch
 
 def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))  # hard links too
@@ -72,6 +72,7 @@ class UpsampleResult:
     resumed_frames: int = 0
     decoded: Optional[int] = None  # input frames decoded in all, where parts were read apart (--ray)
     parts_by_node: Optional[dict[str, int]] = None  # parts rendered on each Ray node (--ray)
+    model: str = ""  # the interpolator's name
 
     @property
     def output_fps_rate(self) -> float:
@@ -232,7 +233,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
             frames.close()
         stats.frames_out += skip
     return UpsampleResult(output_path, reader.rate, rates.output, stats, time.perf_counter() - started,
-                         notes + lock.notes, skip)
+                          notes + lock.notes, skip, model=interpolator.name)
 
 
 def parts_seek(info: VideoInfo, dedup: bool) -> bool:

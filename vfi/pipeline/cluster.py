@@ -28,12 +28,12 @@ from vfi.core.interface import Interpolator
 from vfi.io.decode import FrameReader
 from vfi.io.encode import EncodeSettings, FrameWriter
 from vfi.io.probe import VideoError, probe
-from vfi.upsample.cuts import DEFAULT_THRESHOLD
-from vfi.upsample.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, part_reader,
+from vfi.pipeline.cuts import DEFAULT_THRESHOLD
+from vfi.pipeline.job import (UpsampleResult, _remove_if_empty, claim_output, first_frames, model_label, part_reader,
                               parts_output, parts_seek, preflight)
-from vfi.upsample.schedule import resolve_rates
-from vfi.upsample.stream import StreamStats, interpolate_stream
-from vfi.upsample.threads import prefetch
+from vfi.pipeline.schedule import resolve_rates
+from vfi.pipeline.stream import StreamStats, interpolate_stream
+from vfi.pipeline.threads import prefetch
 
 LOCAL = "local"  # --ray with no address: start Ray on this machine with all its cores and GPUs
 TASK_RETRIES = 3  # a task whose worker process or node dies is run again this many times
@@ -317,7 +317,8 @@ def upsample_on_ray(input_path, output_path, model: str, address: str = LOCAL, d
                      f"{sum(r.decoded for r in results.values())} frames decoded in all")
     return UpsampleResult(output_path, exact_rate, rates.output, stats, time.perf_counter() - started,
                           notes + lock.notes, decoded=sum(r.decoded for r in results.values()),
-                          parts_by_node=dict(Counter(r.node for r in results.values())), resumed_frames=size * len(have & set(range(parts))))
+                          parts_by_node=dict(Counter(r.node for r in results.values())),
+                          resumed_frames=size * len(have & set(range(parts))), model=interpolator.name)
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,7 @@ class FileTask:
 
 
 def render_file(task: FileTask) -> str:
-    from vfi.upsample.job import upsample
+    from vfi.pipeline.job import upsample
 
     interpolator = _worker_interpolator(task.input, task.model, task.device, task.scale, task.tile)
     upsample(task.input, task.output, interpolator, **task.job)
@@ -346,7 +347,7 @@ def upsample_folder_on_ray(input_dir, output_dir, model: str, job: dict, address
                            on_failure: Callable[[Path, str], None] = lambda path, message: None,
                            on_done: Callable[[Path], None] = lambda path: None):
     """Every video of a folder as its own Ray task; finished outputs are skipped, failures reported at the end."""
-    from vfi.upsample.folder import FolderReport, plan_folder
+    from vfi.pipeline.folder import FolderReport, plan_folder
 
     input_dir, output_dir = Path(input_dir).resolve(), Path(output_dir).resolve()
     jobs = plan_folder(input_dir, output_dir)
