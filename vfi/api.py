@@ -112,6 +112,7 @@ def upsample(input: PathLike, output: PathLike, factor: Optional[int] = None, fp
     """
     from vfi.core.devices import resolve_device
     from vfi.io.encode import EncodeSettings
+    from vfi.io.libav import is_standard
     from vfi.registry import DEFAULT_MODEL, create
     from vfi.pipeline.folder import upsample_folder
     from vfi.pipeline.schedule import check_rate_request
@@ -133,6 +134,8 @@ def upsample(input: PathLike, output: PathLike, factor: Optional[int] = None, fp
                    part_frames=part_frames, deinterlace=deinterlace,
                    **({"output_format": output_format} if output_format else {}))
         failed = on_failure or (lambda source, message: None)
+        if ray is not None and (is_standard(input) or is_standard(output)):
+            raise VfiError("--ray reads the input once per part and writes a file: give file names, not -")
         if ray is not None:
             from vfi.pipeline.cluster import upsample_folder_on_ray, upsample_on_ray
 

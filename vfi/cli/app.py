@@ -67,8 +67,9 @@ def user_errors():
                   highlight=False)
         raise typer.Exit(code)
     except (VfiError, ValueError, OSError) as exc:
-        err.print(f"[red]error[/red]: {exc}", highlight=False)
-        raise typer.Exit(1)
+        if not getattr(exc, "quiet", False):
+            err.print(f"[red]error[/red]: {exc}", highlight=False)
+        raise typer.Exit(getattr(exc, "exit_code", 1))
 
 
 def stop_cleanly_on_sigterm() -> None:

@@ -11,8 +11,8 @@ from vfi.cli.app import CliError, Command, app, err, flag, stop_cleanly_on_sigte
 
 @app.command(cls=Command)
 def upsample(
-    input: Path = typer.Argument(..., help="Input video, image sequence (frames/%05d.png) or folder of videos."),
-    output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4, .mkv, .mov, .webm, .avi), image sequence (out/%05d.png), or folder when INPUT is one."),
+    input: Path = typer.Argument(..., help="Input video, image sequence (frames/%05d.png), folder of videos, or - for standard input (y4m, NUT, Matroska...)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4, .mkv, .mov, .webm, .avi), image sequence (out/%05d.png), folder when INPUT is one, or - for standard output (see --format)."),
     factor: Optional[int] = typer.Option(None, "--factor", "-f", help="Multiply the frame rate by this integer (>= 2); duration is kept."),
     fps: Optional[str] = typer.Option(None, "--fps", help="Target frame rate instead of --factor, e.g. 60, 59.94 or 60000/1001."),
     slowmo: Optional[str] = typer.Option(None, "--slowmo", help="Slow motion: make the video this many times longer (e.g. 4 or 2.5), at the input's rate or at --fps/--factor's."),
@@ -36,6 +36,7 @@ def upsample(
     force: bool = flag("--force", help="Replace OUTPUT if it exists; also allow rates beyond the limits (64 frames per input frame, 1000 fps)."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help="Render the parts (or a folder's videos) as Ray tasks: alone, on a Ray started here with every core and GPU; with HOST:PORT, on that cluster (input, model and output must be on storage every node sees). Needs pip install 'vfi[ray]'."),
     part_frames: Optional[int] = typer.Option(None, "--part-frames", min=1, max=1_000_000, help="Output frames per resumable part, and per Ray task with --ray (default 600)."),
+    output_format: Optional[str] = typer.Option(None, "--format", help="With -o - (standard output): nut (default: the frames uncompressed, with the audio), y4m (raw YUV, video alone) or matroska (encoded with --codec, default libx264)."),
     quiet: bool = flag("--quiet", "-q", help="No progress bar and no summary."),
 ):
     """Write INPUT at a higher frame rate (--factor N or --fps F) or in slow motion (--slowmo S).
@@ -55,7 +56,8 @@ def upsample(
                      crf=crf, preset=preset, lossless=lossless, audio=not no_audio, stretch_audio=stretch_audio,
                      dedup=dedup, resume=resume, batch_size=batch_size, scene_threshold=scene_threshold,
                      input_fps=input_fps, video_stream=video_stream, deinterlace=deinterlace, scale=scale,
-                     tile=tile, force=force, ray=ray, part_frames=part_frames, progress=not quiet,
+                     tile=tile, force=force, ray=ray, part_frames=part_frames, output_format=output_format,
+                     progress=not quiet,
                      on_result=lambda src, done: summary(src, done, quiet, dedup, slowmo), on_failure=failed)
         if input.is_dir():
             err.print(f"{len(result.done)} done, {len(result.skipped)} already done (skipped), "

@@ -19,6 +19,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Optional
 
+from vfi.core.errors import VfiError
+
 # libav's AVFieldOrder: TT and TB show the top field first, BB and BT the bottom one
 _FIELD_ORDERS = {2: "tff", 4: "tff", 3: "bff", 5: "bff", "tt": "tff", "tb": "tff", "bb": "bff", "bt": "bff"}
 _PACKETS_FOR_RATE = 48  # packets whose timestamps judge the rate (B-frame reordering settles within them)
@@ -174,15 +176,56 @@ def sequence_start(pattern: str | os.PathLike) -> Optional[int]:
     return min(sequence_numbers(pattern), default=None)
 
 
+STANDARD = "-"  # the name that means standard input as INPUT, standard output as OUTPUT
+
+
+def is_standard(path: str | os.PathLike) -> bool:
+    return str(path) == STANDARD
+
+
+class StandardInputUsed(VfiError):
+    """Standard input was asked for a second read, which a pipe cannot give."""
+
+
+class _StandardInput:
+    """Standard input opened by libav once: the probe reads its header, and one reader its frames."""
+
+    container = None
+    decoding = False
+
+    @classmethod
+    def open(cls, options: dict):
+        import sys
+
+        import av
+
+        if cls.container is None:
+            cls.container = av.open(sys.stdin.buffer, options=options)
+            for stream in cls.container.streams.video:
+                stream.thread_type = DECODE_THREADS
+        return cls.container
+
+    @classmethod
+    def start_decoding(cls) -> None:
+        if cls.decoding:
+            raise StandardInputUsed("standard input can be read once; this needs a second read of it")
+        cls.decoding = True
+
+
 @contextmanager
 def opened(path: str | os.PathLike, input_options: tuple[str, ...] = (), sequence: bool = False
            ) -> Iterator[tuple["av.container.InputContainer", list]]:
-    """The file opened by libav's demuxer (an image sequence by the image2 demuxer), with the list that
-    collects the (level, component, message) error lines libav logs while it is open."""
+    """The file opened by libav's demuxer (an image sequence by the image2 demuxer; "-" standard input,
+    opened once and kept open), with the list that collects the (level, component, message) error lines
+    libav logs while it is open."""
     import av
     import av.logging
 
     _errors_to_captures()
+    if is_standard(path):
+        with av.logging.Capture(local=False) as logs:
+            yield _StandardInput.open(demuxer_options(input_options)), logs
+        return
     with av.logging.Capture(local=False) as logs:
         options = demuxer_options(input_options)
         if sequence and "start_number" not in options:
@@ -246,6 +289,8 @@ def decoded(container, stream, decoder: Optional[str] = None) -> Iterator:
     """The stream's frames, by `decoder` (a libav decoder's name) where one is named, else by its own."""
     import av
 
+    if _StandardInput.container is not None and container is _StandardInput.container:
+        _StandardInput.start_decoding()
     if decoder is None:
         yield from container.decode(stream)
         return

@@ -19,7 +19,7 @@ from typing import Optional
 
 from vfi.io.encode import CONTAINERS, container_args, encoder_error, is_sequence_path
 from vfi.io.frame_filters import display_options
-from vfi.io.libav import global_tags
+from vfi.io.libav import global_tags, is_standard
 from vfi.io.files import atomic_output
 from vfi.io.ffmpeg import ffmpeg_exe, file_argument, run_ffmpeg
 from vfi.io.probe import Stream, VideoError, VideoInfo
@@ -129,6 +129,10 @@ def carried_streams(source: Optional[VideoInfo], output: Path, keep_audio: bool 
     asked, and subtitles and chapters, whose times would no longer match, are left out with a note.
     """
     carried = Carried()
+    if source is not None and is_standard(source.path):
+        if keep_audio and source.has_audio:
+            carried.notes.append("the audio is left out: standard input is read once, for its video")
+        return carried
     if source is None or source.is_sequence or is_sequence_path(output):
         return carried
     container = _container(output)

@@ -28,6 +28,11 @@ class OutputLock:
     def __init__(self, path: Path, fd: int, note: Optional[str]):
         self.path, self._fd, self.note = path, fd, note
 
+    @classmethod
+    def none(cls) -> "OutputLock":
+        """No lock, for an output that is no file (standard output); releasing it does nothing."""
+        return cls(Path(os.devnull), None, None)
+
     @property
     def notes(self) -> list[str]:
         return [self.note] if self.note else []

@@ -17,7 +17,8 @@ from typing import Optional
 from vfi.core.errors import VfiError
 from vfi.io import colour_names
 from vfi.io.frame_filters import display_rotation
-from vfi.io.libav import PATTERN, LightLevel, MasteringDisplay, StreamFacts, alpha_decoder, opened, stream_facts
+from vfi.io.libav import (PATTERN, LightLevel, MasteringDisplay, StreamFacts, alpha_decoder, is_standard, opened,
+                          stream_facts)
 
 
 class VideoError(VfiError):
@@ -177,6 +178,8 @@ def parse_fps_argument(text: str) -> Fraction:
 
 
 def _check_readable(path: Path) -> None:
+    if is_standard(path):
+        return
     if is_pattern(path):
         if not path.parent.is_dir():
             raise VideoError(f"{path.parent}: no such folder")
@@ -229,6 +232,8 @@ def _stream(stream) -> Stream:
 
 
 def _open_error(path: Path, error: Exception) -> VideoError:
+    if is_standard(path):
+        return VideoError("standard input: not a video stream libav can read (y4m, NUT, Matroska, ...)")
     if is_pattern(path):
         return VideoError(f"{path}: no images match this pattern")
     return VideoError(f"{path}: not a readable video (damaged, truncated or not a video file)")
@@ -291,7 +296,7 @@ def _described(path: Path, container, input_options: tuple[str, ...], video_stre
         sar=_aspect(codec.sample_aspect_ratio, stream.sample_aspect_ratio), colour=_colour(codec),
         input_options=input_options,
     )
-    if info.is_sequence:
+    if info.is_sequence or is_standard(path):  # (standard input keeps no packet for a look ahead)
         return info
     try:
         facts = stream_facts(container, stream)

@@ -21,7 +21,9 @@ from vfi.io.decode import FrameReader
 from vfi.io.encode import (ALPHA_CODECS, CONTAINERS, IMAGE_FORMATS, EncodeSettings, FrameWriter, check_container,
                            is_sequence_path, sequence_files)
 from vfi.io.mux import hdr_metadata_note, video_tag_args
+from vfi.io.libav import is_standard
 from vfi.io.output_lock import OutputLock, lock_output
+from vfi.io.pipe import DEFAULT_FORMAT, StandardOutput, check_format
 from vfi.io.probe import VideoError, VideoInfo, probe
 from vfi.io.seek import ReadFrom, can_seek
 from vfi.pipeline.cuts import DEFAULT_THRESHOLD
@@ -107,11 +109,19 @@ class Preflight:
 
 def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: Optional[Fraction], slowmo: Fraction,
               force: bool, encode: Optional[EncodeSettings], resume: bool, input_options: tuple[str, ...] = (),
-              video_stream: int = 0, deinterlace: str = "auto") -> Preflight:
+              video_stream: int = 0, deinterlace: str = "auto", output_format: Optional[str] = None) -> Preflight:
     """Probe the input and refuse what would fail or destroy data, before minutes of work."""
+    to_stdout = is_standard(output_path)
+    if output_format is not None and not to_stdout:
+        raise VideoError("--format is for standard output (-o -); a file's name says its format")
+    if resume and (to_stdout or is_standard(input_path)):
+        raise VideoError("--resume needs a file as input and output: standard input and output are read and "
+                         "written once")
+    if to_stdout:
+        check_format(output_format or DEFAULT_FORMAT)
     info = probe(input_path, input_options, video_stream, deinterlace)
     sequence_out = is_sequence_path(output_path)
-    if not sequence_out:
+    if not sequence_out and not to_stdout:
         info = info.stored()  # decode the frames as stored; the output keeps the rotation tag
     if resume and sequence_out:
         raise VideoError("--resume works with video outputs, not image sequences")
@@ -119,9 +129,13 @@ def preflight(input_path: Path, output_path: Path, factor: Optional[int], fps: O
         resolve_rates(info.fps, factor, fps, slowmo, force, info.fields)  # refuse absurd requests before any work
     except ValueError as exc:
         raise VideoError(str(exc)) from None
-    encode = (encode or EncodeSettings(codec="auto")).for_input(info)
+    encode = encode or EncodeSettings(codec="auto")
+    if not (to_stdout and encode.codec == "auto"):  # (standard output's default: the frames as they are)
+        encode = encode.for_input(info)
     made_folder = None
-    if not (resume and parts_folder(output_path).is_dir()):
+    if to_stdout:
+        pass  # no file to check or make
+    elif not (resume and parts_folder(output_path).is_dir()):
         made_folder = _output_folder(output_path) if not _same_file(input_path, output_path) else None
         try:
             check_paths(input_path, output_path, force)
@@ -167,7 +181,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
              force: bool = False, keep_audio: bool = True, dedup: bool = False, resume: bool = False,
              input_options: tuple[str, ...] = (), slowmo: Fraction = Fraction(1), stretch_audio: bool = False,
              video_stream: int = 0, part_frames: Optional[int] = None, deinterlace: str = "auto",
-             on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
+             output_format: Optional[str] = None, on_start: Optional[Callable[[VideoInfo, Fraction, Optional[int]], None]] = None,
              on_frame: Optional[ProgressCallback] = None) -> UpsampleResult:
     """Write `input_path` at a higher frame rate to `output_path`; the input keeps its duration
     (or lasts `slowmo` times longer).
@@ -179,8 +193,9 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
     """
     input_path, output_path = Path(input_path), Path(output_path)
     plan = preflight(input_path, output_path, factor, fps, slowmo, force, encode, resume, input_options, video_stream,
-                     deinterlace)
+                     deinterlace, output_format)
     info, encode, sequence_out, made_folder = plan.info, plan.encode, plan.sequence_out, plan.made_folder
+    to_stdout = is_standard(output_path)
     with claim_output(output_path, made_folder) as lock:
         reader = FrameReader(info, timed=True, alpha=plan.alpha)
         layout = {"channels": reader.channels, "deep": info.high_bit_depth}
@@ -191,7 +206,11 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
         try:
             first_two = first_frames(frames, input_path)
             rates = resolve_rates(reader.rate, factor, fps, slowmo, force, info.fields)  # the exact rate is known now
-            if sequence_out:
+            if to_stdout:
+                writer = StandardOutput(output_format or DEFAULT_FORMAT, info.width, info.height, rates.output, encode,
+                                        info, keep_audio, slowmo, tags=plan.tags, stretch_audio=stretch_audio,
+                                        **layout)
+            elif sequence_out:
                 writer = WholeOutput(FrameWriter(output_path, info.width, info.height, rates.output, encode, **layout))
             else:
                 writer = parts_output(output_path, plan, rates, layout, model_label(interpolator), resume,
@@ -221,7 +240,7 @@ def upsample(input_path: str | os.PathLike, output_path: str | os.PathLike, inte
             notes = [*plan.notes, *writer.finish(info, keep_audio=keep_audio, slowmo=slowmo, stretch_audio=stretch_audio)]
         except KeyboardInterrupt as stop:
             if writer is not None:
-                writer.abort(keep_parts=True)
+                writer.abort(keep_parts=not is_standard(input_path))  # a pipe's parts could not be resumed
                 if writer.kept_parts:
                     raise writer.interrupted(stop) from None
             raise
@@ -254,6 +273,9 @@ def part_reader(info: VideoInfo, begins: Fraction, origin: Fraction, alpha: bool
 def claim_output(output_path: Path, made_folder: Optional[Path]) -> Iterator[OutputLock]:
     """This run's lock on its output (see io.output_lock), held from before any part or temporary is
     touched; on the way out, a folder made for the output goes too if nothing was written into it."""
+    if is_standard(output_path):  # standard output: no file to lock
+        yield OutputLock.none()
+        return
     try:
         lock = lock_output(output_path)
     except BaseException:

@@ -16,6 +16,7 @@ from typing import Optional
 import numpy as np
 
 from vfi.core.interrupts import ResumableInterrupt
+from vfi.io.libav import is_standard
 from vfi.io.encode import EncodeSettings, FrameWriter, sequence_files
 from vfi.io.files import remove_quietly
 from vfi.io.mux import join_parts
@@ -33,10 +34,10 @@ def parts_folder(output: Path) -> Path:
 def job_description(info: VideoInfo, **settings) -> dict:
     """What decides the output frames: the input (by size and modification time; for an image
     sequence, of all its files) and every setting, the part size among them (default PART_FRAMES)."""
-    files = sequence_files(info.path) if info.is_sequence else [info.path]
-    stats = [f.stat() for f in files]
-    return {"input": str(info.path.resolve()), "files": len(files), "size": sum(st.st_size for st in stats),
-            "mtime_ns": max(st.st_mtime_ns for st in stats),
+    files = [] if is_standard(info.path) else sequence_files(info.path) if info.is_sequence else [info.path]
+    stats = [f.stat() for f in files]  # (standard input: nothing to resume, nothing to describe)
+    return {"input": str(info.path if is_standard(info.path) else info.path.resolve()), "files": len(files),
+            "size": sum(st.st_size for st in stats), "mtime_ns": max((st.st_mtime_ns for st in stats), default=0),
             **{k: str(v) for k, v in settings.items()}, "part_frames": settings.get("part_frames") or PART_FRAMES}
 
 
