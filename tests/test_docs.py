@@ -21,7 +21,7 @@ def documented_commands() -> list[str]:
     for doc in docs:
         for block in re.findall(r"```bash\n(.*?)```", doc.read_text(), re.S):
             for line in block.replace("\\\n", " ").splitlines():
-                for part in line.split("&&"):
+                for part in re.split(r"&&|\|", line):  # each command of a list or a pipeline
                     part = part.split(" #")[0].strip()
                     part = re.sub(r"^(\w+=\S+ )+", "", part)  # OMP_NUM_THREADS=1 vfi ...
                     part = re.sub(r"\$\{?\w+\}?", "x", part)  # $C/clip.avi, $CLIPS: any path parses
