@@ -18,7 +18,7 @@ import numpy as np
 
 from vfi.io.decode import raw_pix_fmt
 from vfi.io.files import publish, remove_quietly, temporary_beside, temporary_folder_beside
-from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg
+from vfi.io.ffmpeg import ffmpeg_exe, file_argument, raise_if_stopped, start_ffmpeg, stop_ffmpeg
 from vfi.io.libav import sequence_numbers
 from vfi.io.probe import VideoError, VideoInfo, is_pattern, pixel_bits
 
@@ -247,13 +247,7 @@ class FrameWriter:
         return self.path
 
     def abort(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            try:
-                self._proc.stdin.close()
-            except OSError:
-                pass
-            self._proc.kill()
-            self._proc.wait()
+        stop_ffmpeg(self._proc)
         remove_quietly(self._tmp)
         self._tmp = None
 

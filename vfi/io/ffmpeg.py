@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from typing import Optional
 
 from vfi.core.interrupts import Terminated
 
@@ -24,6 +25,19 @@ def ffmpeg_exe() -> str:
 def start_ffmpeg(cmd: list[str], **kwargs) -> subprocess.Popen:
     """subprocess.Popen, in a process group of its own."""
     return subprocess.Popen(cmd, process_group=0, **kwargs)
+
+
+def stop_ffmpeg(proc: Optional[subprocess.Popen]) -> None:
+    """End an ffmpeg fed through its standard input that is still running, and reap it."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        proc.kill()
+    proc.wait()
 
 
 def run_ffmpeg(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ import numpy as np
 from vfi.core.errors import VfiError
 from vfi.io.decode import raw_pix_fmt
 from vfi.io.encode import EncodeSettings, merged_params
-from vfi.io.ffmpeg import ffmpeg_exe, raise_if_stopped, start_ffmpeg
+from vfi.io.ffmpeg import ffmpeg_exe, raise_if_stopped, start_ffmpeg, stop_ffmpeg
 from vfi.io.mux import carried_streams
 from vfi.io.probe import VideoError, VideoInfo
 
@@ -119,10 +119,4 @@ class StandardOutput:
         return self.notes
 
     def abort(self, keep_parts: bool = False) -> None:
-        if self._proc.poll() is None:
-            try:
-                self._proc.stdin.close()
-            except OSError:
-                pass
-            self._proc.kill()
-        self._proc.wait()
+        stop_ffmpeg(self._proc)
