@@ -42,7 +42,6 @@ class Entry:
     name: str
     description: str
     build: Callable[[], Interpolator]
-    learned: bool = False
     role: str = "baseline"
     measured: Measured | None = None
 
@@ -50,11 +49,11 @@ class Entry:
 _REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, description: str, build: Callable[[], Interpolator], learned: bool = False,
-             role: str = "baseline", measured: Measured | None = None) -> None:
+def register(name: str, description: str, build: Callable[[], Interpolator], role: str = "baseline",
+             measured: Measured | None = None) -> None:
     if role not in ROLES:
         raise ValueError(f"role '{role}' is not one of {', '.join(ROLES)}")
-    _REGISTRY[name] = Entry(name, description, build, learned, role, measured)
+    _REGISTRY[name] = Entry(name, description, build, role, measured)
 
 
 def weights_dir() -> Path:
@@ -90,18 +89,18 @@ def _pretrained(arch: str, name: str, overrides: dict | None = None) -> Callable
 # Measured in one run each (docs/benchmarks.md, "Choosing the default"): the held-out clips'
 # reports/heldout_models.md and the 720p model times of reports/speed_720p_models.md.
 register("select", "learned per-pixel choice among candidate motions: seeded DIS, SIFT matches made dense, "
-         "zero motion, the four-frame path", _pretrained("select", "select"), learned=True,
+         "zero motion, the four-frame path", _pretrained("select", "select"),
          role="default", measured=Measured(34.83, 32.20, 87))
 register("flow", FlowWarp.description, FlowWarp, role="fast", measured=Measured(34.61, 31.42, 39))
 register("ode", "continuous-time ODE interpolator (learned; DIS-seeded motion, ODE trajectory, U-Net fusion)",
-         _pretrained("ode", "ode"), learned=True, role="learned", measured=Measured(34.65, 31.38, 118))
+         _pretrained("ode", "ode"), role="learned", measured=Measured(34.65, 31.38, 118))
 register("unet", "U-Net baseline: synthesises the frame at t directly, no motion model (learned)",
-         _pretrained("unet", "unet"), learned=True, role="learned", measured=Measured(30.70, 28.81, 950))
+         _pretrained("unet", "unet"), role="learned", measured=Measured(30.70, 28.81, 950))
 register("mci", MotionCompensated.description, MotionCompensated, measured=Measured(32.50, 29.19, 645))
 register("blend", Blend.description, Blend, measured=Measured(30.69, 28.79, 1.1))
 register("dup", Duplicate.description, Duplicate, measured=Measured(28.76, 26.84, 3.6))
 register("ode-linear", "the ode network with linear motion in place of the ODE trajectory",
-         _pretrained("ode", "ode-linear", {"motion": "linear"}), learned=True, role="ablation")
+         _pretrained("ode", "ode-linear", {"motion": "linear"}), role="ablation")
 register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule)",
          lambda: AgreementChooser(), role="ablation")
 for _candidate in ("fine", "matched", "homography"):  # `select`'s candidate motions alone (zero motion is `blend`)
