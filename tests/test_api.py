@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_public_names_are_the_documented_ones():
     assert sorted(vfi.__all__) == ["Model", "VfiError", "__version__", "benchmark", "load", "upsample"]
-    for name in vfi.__all__:
-        assert getattr(vfi, name) is not None
+    assert all(callable(getattr(vfi, name)) for name in vfi.__all__ if name != "__version__")
+    assert issubclass(vfi.VfiError, Exception) and vfi.Model is vfi.load("blend").__class__
+    with pytest.raises(AttributeError):
+        vfi.no_such_name
 
 
 def test_every_example_in_docs_api_runs(tmp_path, monkeypatch, capsys):
