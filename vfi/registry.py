@@ -69,19 +69,21 @@ def weights_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "weights"
 
 
-def pretrained_weights(arch: str) -> Path:
-    """The shipped checkpoint of an architecture; a clear error when it is missing."""
-    path = weights_dir() / ARCHITECTURES[arch].weights
+def pretrained_weights(arch: str, file: str | None = None) -> Path:
+    """The shipped checkpoint of an architecture (`file`: another shipped file of it); a clear error when
+    it is missing."""
+    path = weights_dir() / (file or ARCHITECTURES[arch].weights)
     if not path.is_file():
         raise UnknownModelError(f"model '{arch}': its weights {path} are missing")
     return path
 
 
-def _pretrained(arch: str, name: str, overrides: dict | None = None) -> Callable[[], Interpolator]:
+def _pretrained(arch: str, name: str, overrides: dict | None = None, file: str | None = None
+                ) -> Callable[[], Interpolator]:
     def build() -> Interpolator:
         from vfi.models.checkpoint import load_interpolator
 
-        return load_interpolator(pretrained_weights(arch), name=name, config_overrides=overrides)
+        return load_interpolator(pretrained_weights(arch, file), name=name, config_overrides=overrides)
 
     return build
 

@@ -9,6 +9,8 @@ from torch import nn
 
 from vfi.models.ode import ODEConfig, ODEInterpolatorNet
 from vfi.models.ode4 import ODE4Config, ODE4Net
+from vfi.models.taught import GRID, TaughtConfig, TaughtMotionNet
+from vfi.models.taught_interpolator import TaughtInterpolator
 from vfi.models.select import SelectConfig, SelectInterpolator, SelectNet
 from vfi.models.unet import UNetConfig, UNetInterpolatorNet
 
@@ -36,6 +38,8 @@ ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (
     Architecture("unet", UNetInterpolatorNet, UNetConfig, motion_seed=False, multiple=16, weights="unet.pt"),
     Architecture("select", SelectNet, SelectConfig, motion_seed=True, multiple=1, weights="select.pt",
                  interpolator=SelectInterpolator, fits_frames=False),
+    Architecture("taught", TaughtMotionNet, TaughtConfig, motion_seed=True, multiple=GRID, weights="taught.pt",
+                 interpolator=TaughtInterpolator, fits_frames=False),
 )}
 
 

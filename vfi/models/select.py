@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -28,7 +28,9 @@ from torch import nn
 
 from vfi.core.interface import Capabilities, Interpolator
 from vfi.core.pixels import rgb8
-from vfi.models.selector import CandidateSelector, candidate_evidence
+from vfi.models.selector import CandidateSelector, candidate_evidence, maps_evidence
+from vfi.models.taught import TaughtConfig, TaughtMotionNet
+from vfi.models.taught_interpolator import Plan, student_plans
 from vfi.motion.acceleration import accelerations
 from vfi.motion.candidates import CANDIDATES, DOUBTING_MATCHES, Features, doubting, match_features, sift_features
 from vfi.motion.compose import blend_maps, warp_and_mix
@@ -40,6 +42,7 @@ from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
 Flows = tuple[np.ndarray, ...]  # (f01, f10), or (f01, f10, a0, a1) for a path bent by accelerations
 FOUR_FRAME = "path"  # the candidate that needs the frames around the pair
+TAUGHT = "taught"  # the taught motion (`vfi.models.taught`): its own flows at each t, from `seeded`
 
 
 @dataclass
@@ -47,10 +50,11 @@ class SelectConfig:
     width: int = 24  # the selector network's channels
     network_scale: float = 0.375  # the selector's working size, as a fraction of the motion's
     candidates: tuple[str, ...] = ("seeded", "matched", "zero", "path")  # the shipped set
+    taught_motion: str = "ode"  # the taught candidate's TaughtConfig.motion, where it is one
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
-        known = (*CANDIDATES, FOUR_FRAME)
+        known = (*CANDIDATES, FOUR_FRAME, TAUGHT)
         if set(self.candidates) - set(known) or "seeded" not in self.candidates:
             raise ValueError(f"candidates must include 'seeded' and come from {', '.join(known)}")
 
@@ -65,6 +69,7 @@ class SelectNet(nn.Module):
         super().__init__()
         self.config = config
         self.selector = CandidateSelector(config.width)
+        self.student = TaughtMotionNet(TaughtConfig(motion=config.taught_motion)) if TAUGHT in config.candidates else None
 
     def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.selector(evidence, log_counts)
@@ -96,6 +101,8 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
     got: dict[str, Optional[Flows]] = {}
     for name in names:
         began = time.perf_counter()
+        if name == TAUGHT:
+            continue  # not a two-way flow: the chooser adds it per t
         if name == "seeded":
             got[name] = seeded_flows
         elif name == "matched" and doubting(matches, seeded_flows[0], gray0, gray1) < DOUBTING_MATCHES:
@@ -108,7 +115,7 @@ def pair_candidates(gray0: np.ndarray, gray1: np.ndarray, seeded_flows: Flows, n
         if name != "seeded":
             spent[name] = 1000 * (time.perf_counter() - began)
     out = PairCandidates([], [], [], spent)
-    for name in names:
+    for name in (n for n in names if n != TAUGHT):
         flows = got[name] if got[name] is not None else seeded_flows
         same = next((k for k, known in enumerate(out.flows)
                      if len(known) == len(flows) and all(a is b for a, b in zip(known, flows))), None)
@@ -134,6 +141,18 @@ def shrink_motion(image: np.ndarray, flows: list[Flows], scale: float) -> tuple[
             if id(f) not in shrunk:
                 shrunk[id(f)] = shrink(f) * scale
     return shrink(image), [tuple(shrunk[id(f)] for f in motion) for motion in flows]
+
+
+def shrink_plan(plan: Plan, size: tuple[int, int]) -> Plan:
+    """A working-size plan (maps and weight) at a smaller `size` (h, w), its maps in that size's pixels."""
+    map0, map1, weight0 = plan
+    h, w = map0.shape[:2]
+    if (h, w) == tuple(size):
+        return plan
+    grid, small = pixel_grid(h, w), pixel_grid(*size)
+    shrink = lambda a: cv2.resize(a, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    scale = np.array([size[1] / w, size[0] / h], np.float32)
+    return small + shrink(map0 - grid) * scale, small + shrink(map1 - grid) * scale, shrink(weight0)
 
 
 def pair_occlusions(flows: list[Flows]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -196,8 +215,12 @@ class CandidateChooser(Interpolator):
     description = "per-pixel weighing of candidate motions"
     capabilities = Capabilities(min_side=32, light_full_size=True, follows_motion=True, window=True)
 
-    def __init__(self, config: SelectConfig, name: str = "candidates", max_side: int = FLOW_MAX_SIDE):
+    def __init__(self, config: SelectConfig, name: str = "candidates", max_side: int = FLOW_MAX_SIDE,
+                 student: Optional[TaughtMotionNet] = None):
+        if (TAUGHT in config.candidates) != (student is not None):
+            raise ValueError("the taught candidate needs its student network, and only it does")
         self.config = config
+        self.student = student
         self.name = name
         self.max_side = max_side
         self.flow = VideoFlow()
@@ -220,14 +243,15 @@ class CandidateChooser(Interpolator):
         for i in range(b):
             whole = neighbours is not None and neighbours.has_before[i] and neighbours.has_after[i]
             around = (neighbours.before[i], neighbours.after[i]) if whole else None
-            pair = self.prepare(frames0[i], frames1[i], around)
+            pair = self.prepare(frames0[i], frames1[i], around, [t for t in times[i].tolist() if 0 < t < 1])
             for j, t in enumerate(times[i].tolist()):
                 out[i, j] = self.render(frames0[i], frames1[i], pair, t)
         return out
 
-    def prepare(self, img0: np.ndarray, img1: np.ndarray, around: Optional[tuple[np.ndarray, np.ndarray]] = None
-                ) -> dict:
-        """The pair's candidates; `around`: the frames before img0 and after img1, where they exist."""
+    def prepare(self, img0: np.ndarray, img1: np.ndarray, around: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                times: Sequence[float] = ()) -> dict:
+        """The pair's candidates; `around`: the frames before img0 and after img1, where they exist;
+        `times`: the times the taught candidate is solved for (all in one solve)."""
         rgb0, rgb1 = rgb8(img0), rgb8(img1)
         size = working_size(*rgb0.shape[:2], self.max_side, self.motion_scale)
         grey = lambda rgb: shrink_gray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), size)
@@ -245,8 +269,24 @@ class CandidateChooser(Interpolator):
         cands.milliseconds["flows"] = 1000 * seconds
         self.last = cands
         small = lambda f: cv2.resize(f, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-        return {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands,
-                "occlusions": pair_occlusions(cands.flows)}
+        pair = {"small0": small(rgb0), "small1": small(rgb1), "candidates": cands,
+                "occlusions": pair_occlusions(cands.flows), "taught": {}}
+        if self.student is not None and len(times):
+            began = time.perf_counter()
+            plans = student_plans(self.student, pair["small0"], pair["small1"], *seeded[:2], list(times))
+            pair["taught"] = dict(zip(times, plans))
+            cands.milliseconds[TAUGHT] = 1000 * (time.perf_counter() - began)
+        return pair
+
+    def all_maps(self, pair: dict, t: float) -> list[Plan]:
+        """Each distinct candidate's sampling maps and frame-0 weight at t, the taught one last."""
+        cands: PairCandidates = pair["candidates"]
+        maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
+        return maps + ([pair["taught"][t]] if self.student is not None else [])
+
+    def log_counts(self, pair: dict) -> torch.Tensor:
+        counts = pair["candidates"].counts + ([1] if self.student is not None else [])
+        return torch.log(torch.tensor(counts, dtype=torch.float32))
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         """(K, h, w) weights of the pair's distinct candidates at the working size, summing to 1."""
@@ -257,8 +297,7 @@ class CandidateChooser(Interpolator):
             return img0
         if t >= 1:
             return img1
-        cands: PairCandidates = pair["candidates"]
-        maps = [blend_maps(m[0], m[1], t, *occ, *m[2:]) for m, occ in zip(cands.flows, pair["occlusions"])]
+        maps = self.all_maps(pair, t)
         weights = self.weights(pair, t)
         first = choice_masks(weights.argmax(axis=0), len(maps))
         top = [gathered(first, [m[i] for m in maps]) for i in range(3)]
@@ -273,7 +312,7 @@ class SelectInterpolator(CandidateChooser):
     description = "learned per-pixel choice among candidate motions (seeded DIS, SIFT matches, zero, the four-frame path)"
 
     def __init__(self, net: SelectNet, name: str = "select", max_side: int = FLOW_MAX_SIDE, bf16: bool = True):
-        super().__init__(net.config, name, max_side)
+        super().__init__(net.config, name, max_side, student=net.student)
         self.net = net.eval()
         self.bf16 = bf16  # the network under bfloat16 autocast on the CPU (its softmax stays in fp32)
 
@@ -288,11 +327,12 @@ class SelectInterpolator(CandidateChooser):
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
         """(K, h, w) weights of the pair's distinct candidates at the working size."""
-        cands: PairCandidates = pair["candidates"]
         n0, n1, flows, occlusions = self._network_inputs(pair)
-        evidence = np.stack([candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
-                             for motion, occ in zip(flows, occlusions)])
-        log_counts = torch.log(torch.tensor(cands.counts, dtype=torch.float32))
+        evidence = [candidate_evidence(n0, n1, *motion[:2], t, *motion[2:], occlusions=occ)[0]
+                    for motion, occ in zip(flows, occlusions)]
+        if self.student is not None:
+            evidence.append(maps_evidence(n0, n1, *shrink_plan(pair["taught"][t], n0.shape[:2]), *occlusions[0], t)[0])
+        evidence, log_counts = np.stack(evidence), self.log_counts(pair)
         with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             weights = self.net(torch.from_numpy(evidence)[None], log_counts)[0].float().numpy()
         h, w = pair["small0"].shape[:2]
@@ -311,14 +351,11 @@ class AgreementChooser(CandidateChooser):
         super().__init__(config or SelectConfig(), name)
 
     def weights(self, pair: dict, t: float) -> np.ndarray:
-        cands: PairCandidates = pair["candidates"]
         h, w = pair["small0"].shape[:2]
         block = lambda a: cv2.resize(a, (max(1, w // self.BLOCK), max(1, h // self.BLOCK)), interpolation=cv2.INTER_AREA)
-        disagreement = []
-        for motion, occlusions in zip(cands.flows, pair["occlusions"]):
-            map0, map1, _ = blend_maps(motion[0], motion[1], t, *occlusions, *motion[2:])
-            warp = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            disagreement.append(block(np.abs(warp(pair["small0"], map0) - warp(pair["small1"], map1)).mean(axis=2)))
+        warp = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        maps = self.all_maps(pair, t)
+        disagreement = [block(np.abs(warp(pair["small0"], m0) - warp(pair["small1"], m1)).mean(axis=2)) for m0, m1, _ in maps]
         best = np.argmin(np.stack(disagreement), axis=0)
         chosen = cv2.resize(best.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
-        return np.stack([(chosen == k).astype(np.float32) for k in range(len(cands.flows))])
+        return np.stack([(chosen == k).astype(np.float32) for k in range(len(maps))])

@@ -38,6 +38,14 @@ def candidate_evidence(img0: np.ndarray, img1: np.ndarray, f01: np.ndarray, f10:
     grid = pixel_grid(*f01.shape[:2])
     occ0, occ1 = (fb_occlusion(f01, f10, grid), fb_occlusion(f10, f01, grid)) if occlusions is None else occlusions
     map0, map1, weight0 = blend_maps(f01, f10, t, occ0, occ1, a0, a1)
+    return maps_evidence(img0, img1, map0, map1, weight0, occ0, occ1, t)
+
+
+def maps_evidence(img0: np.ndarray, img1: np.ndarray, map0: np.ndarray, map1: np.ndarray, weight0: np.ndarray,
+                  occ0: np.ndarray, occ1: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """`candidate_evidence` of a motion given as its sampling maps and weight at t (the taught motion's),
+    with the forward-backward occlusions of frames 0 and 1 it is judged by."""
+    grid = pixel_grid(*map0.shape[:2])
     sample = lambda img, m: cv2.remap(img, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     warped0, warped1 = sample(img0, map0), sample(img1, map1)
     gone_in_1, new_in_1 = sample(occ0, map0), sample(occ1, map1)

@@ -20,8 +20,10 @@ import torch
 
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network, save_checkpoint
-from vfi.models.select import CandidateChooser, SelectConfig, SelectInterpolator, SelectNet, shrink_motion
-from vfi.models.selector import candidate_evidence, selected
+from vfi.models.select import (CandidateChooser, SelectConfig, SelectInterpolator, SelectNet, pair_occlusions,
+                               shrink_motion, shrink_plan)
+from vfi.models.selector import candidate_evidence, maps_evidence, selected
+from vfi.models.taught import TaughtMotionNet
 from vfi.training.losses import SELECT_LOSSES
 from vfi.training.synthetic import fast_sprites
 
@@ -44,25 +46,30 @@ class SelectCache:
 
 
 def window_candidates(interpolator: CandidateChooser, img0: np.ndarray, img1: np.ndarray,
-                      around: Optional[tuple[np.ndarray, np.ndarray]] = None):
-    """Working-size frames in [0, 1] and one motion per configured candidate for one window, exactly as
-    the interpolator prepares a pair; `around`: the frames one window before and after."""
-    pair = interpolator.prepare(img0, img1, around)
+                      around: Optional[tuple[np.ndarray, np.ndarray]] = None, times: Sequence[float] = ()):
+    """Working-size frames in [0, 1], one motion per configured two-way candidate and the taught
+    candidate's plans at `times` (if configured) for one window, exactly as the interpolator prepares a
+    pair; `around`: the frames one window before and after."""
+    pair = interpolator.prepare(img0, img1, around, times)
     cands = pair["candidates"]
     flows = [f for f, n in zip(cands.flows, cands.counts) for _ in range(n)]
-    return pair["small0"], pair["small1"], flows
+    return pair["small0"], pair["small1"], flows, pair["taught"]
 
 
 def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: SelectConfig, crops: int,
-              rng: np.random.Generator) -> None:
-    """Random crops of one window's evidence, renders and truth (at each t) at the selector's size."""
+              rng: np.random.Generator, taught: Optional[dict] = None) -> None:
+    """Random crops of one window's evidence, renders and truth (at each t) at the selector's size;
+    `taught`: the taught candidate's working-size plan at each t, where it is one of the candidates."""
     n0, small_flows = shrink_motion(s0, flows, config.network_scale)
     n1, _ = shrink_motion(s1, [], config.network_scale)
     h, w = n0.shape[:2]
     if h < CROP or w < CROP:
         return
+    occlusions = pair_occlusions(small_flows[:1])[0]  # `seeded`'s, which the taught motion corrects
     for t, frame in truths_at.items():
         got = [candidate_evidence(n0, n1, *motion[:2], t, *motion[2:]) for motion in small_flows]
+        if taught:
+            got.append(maps_evidence(n0, n1, *shrink_plan(taught[t], (h, w)), *occlusions, t))
         truth = cv2.resize(frame[..., :3], (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
         for _ in range(crops):
             y, x = rng.integers(0, h - CROP + 1), rng.integers(0, w - CROP + 1)
@@ -73,31 +80,36 @@ def add_crops(cache: SelectCache, s0, s1, flows, truths_at: dict, config: Select
 
 
 def add_video(cache: SelectCache, frames: Sequence[np.ndarray], starts: Sequence[int], factor: int,
-              config: SelectConfig, crops: int, rng: np.random.Generator) -> None:
-    """Windows [start, start + factor] of a video, its own frames between as the truth."""
-    interpolator = CandidateChooser(config)  # the candidates only
+              config: SelectConfig, crops: int, rng: np.random.Generator, student: Optional[TaughtMotionNet] = None
+              ) -> None:
+    """Windows [start, start + factor] of a video, its own frames between as the truth; `student`: the
+    taught candidate's network, where it is one of the candidates."""
+    interpolator = CandidateChooser(config, student=student)  # the candidates only
     previous = None
     for start in starts:
         if previous is None or start != previous + factor:
             interpolator.reset()  # a window that does not continue the one before starts from rest
         whole = start - factor >= 0 and start + 2 * factor < len(frames)
         around = (frames[start - factor], frames[start + 2 * factor]) if whole else None
-        s0, s1, flows = window_candidates(interpolator, frames[start], frames[start + factor], around)
-        add_crops(cache, s0, s1, flows, {j / factor: frames[start + j] for j in range(1, factor)}, config, crops, rng)
+        truths = {j / factor: frames[start + j] for j in range(1, factor)}
+        s0, s1, flows, taught = window_candidates(interpolator, frames[start], frames[start + factor], around, list(truths))
+        add_crops(cache, s0, s1, flows, truths, config, crops, rng, taught)
         previous = start
 
 
 def add_synthetic(cache: SelectCache, scenes: int, photos: Sequence[np.ndarray], factor: int, config: SelectConfig,
-                  crops: int, rng: np.random.Generator, size: tuple[int, int] = (240, 320)) -> None:
-    interpolator = CandidateChooser(config)
+                  crops: int, rng: np.random.Generator, size: tuple[int, int] = (240, 320),
+                  student: Optional[TaughtMotionNet] = None) -> None:
+    interpolator = CandidateChooser(config, student=student)
     for _ in range(scenes):
         photo = photos[rng.integers(len(photos))] if len(photos) else None
         scene = fast_sprites(*size, rng, photo=photo)
         interpolator.reset()
         around = (scene.render(-1.0), scene.render(2.0))
-        s0, s1, flows = window_candidates(interpolator, scene.render(0.0), scene.render(1.0), around)
-        add_crops(cache, s0, s1, flows, {j / factor: scene.render(j / factor) for j in range(1, factor)},
-                  config, crops, rng)
+        truths = {j / factor: scene.render(j / factor) for j in range(1, factor)}
+        s0, s1, flows, taught = window_candidates(interpolator, scene.render(0.0), scene.render(1.0), around,
+                                                  list(truths))
+        add_crops(cache, s0, s1, flows, truths, config, crops, rng, taught)
 
 
 def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng: np.random.Generator,
@@ -106,7 +118,7 @@ def train_select(net: SelectNet, cache: SelectCache, steps: int, batch: int, rng
     """The loss (`losses.SELECT_LOSSES`) of the selected picture against the truth, on random cached crops (flipped at random).
     bf16 autocast keeps the network's softmax in fp32, where its loss curve matches fp32's."""
     evidence, renders, truths = (torch.from_numpy(a) for a in cache.arrays())
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW(net.selector.parameters(), lr=lr, weight_decay=1e-4)  # a taught candidate's student stays
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     net.train()
     began, running, rate = time.perf_counter(), 0.0, 0.0
@@ -183,7 +195,7 @@ def fit_select(clips: Sequence[Path], output: Path, base: Optional[Path], steps:
             raise ValueError(f"{clip}: {len(frames)} frames are too few for --factor {factor}")
         kept = [s for n, s in enumerate(starts) if n % holdout_every != holdout_every // 2]
         held.append((frames, [s for s in starts if s not in kept]))
-        add_video(cache, frames, kept, factor, net.config, crops, rng)
+        add_video(cache, frames, kept, factor, net.config, crops, rng, net.student)
         log(f"{clip.name}: {len(kept)} windows cached, {len(held[-1][1])} held out")
     if not len(cache):
         scale = net.config.network_scale

@@ -13,7 +13,6 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import torch
@@ -99,30 +98,3 @@ def label_pair(net: torch.nn.Module, spec: TeacherSpec, frame0: np.ndarray, fram
     flows, mask, _ = net(torch.cat([as_input(frame0), as_input(frame1)], 1), t, list(spec.scales))
     flow = flows[-1][0, :, :h, :w].numpy()
     return Labels(flow[:2].copy(), flow[2:4].copy(), torch.sigmoid(mask)[0, 0, :h, :w].numpy())
-
-
-class LabelCache:
-    """Labels on disk, one file per item, so that a long labelling run survives an interruption and
-    continues where it stopped; `done` says what is already there."""
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def path(self, key: str) -> Path:
-        return self.folder / f"{key}.npz"
-
-    def done(self, key: str) -> bool:
-        return self.path(key).is_file()
-
-    def put(self, key: str, labels: Labels) -> None:
-        tmp = self.folder / f".{key}.tmp.npz"
-        np.savez_compressed(tmp, flow_t0=labels.flow_t0.astype(np.float16), flow_t1=labels.flow_t1.astype(np.float16),
-                            mask=labels.mask.astype(np.float16))
-        tmp.replace(self.path(key))  # whole or not at all
-
-    def get(self, key: str) -> Optional[Labels]:
-        if not self.done(key):
-            return None
-        with np.load(self.path(key)) as data:
-            return Labels(*(data[name].astype(np.float32) for name in ("flow_t0", "flow_t1", "mask")))
