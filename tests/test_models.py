@@ -137,7 +137,7 @@ def test_swapping_the_frames_mirrors_time(models, name):
 
 
 def test_learned_weights_are_small_and_have_short_model_cards():
-    for name, limit_mb in (("ode", 20), ("unet", 20), ("select", 5)):
+    for name, limit_mb in (("ode", 20), ("unet", 20), ("select", 5), ("taught", 5), ("select-taught", 5)):
         path = weights_dir() / f"{name}.pt"
         assert path.stat().st_size < limit_mb * 2 ** 20
         assert (weights_dir() / f"{name}.md").stat().st_size < 5000  # history goes to docs/training.md

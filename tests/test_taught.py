@@ -197,3 +197,16 @@ def test_render_mixes_the_two_warps_by_the_weight():
     still = torch.zeros(1, 1, 2, 8, 8)
     out = render(f0, f1, still, still, torch.full((1, 1, 1, 8, 8), 0.25))
     assert torch.allclose(out, torch.full_like(out, 0.75))
+
+
+def test_a_student_leaves_what_did_not_change_exactly_as_it_was():
+    """By design, not by training: a student whose correction moves everything still keeps still pixels."""
+    net = TaughtMotionNet(SMALL)
+    with torch.no_grad():
+        net.field.out.bias[:4] = torch.tensor([0.5, -0.25, 0.125, 1.0])
+    frames = texture_video(0, 0, 2, h=96, w=128)
+    changed = frames[1].copy()
+    changed[40:48, 100:108] = 255 - changed[40:48, 100:108]  # a small change in the right part only
+    out = TaughtInterpolator(net).interpolate(frames[0][None], changed[None], [0.5])[0, 0]
+    assert np.array_equal(out[:, :48], frames[0][:, :48])
+    assert not np.array_equal(out[:, 80:], frames[0][:, 80:])

@@ -105,6 +105,13 @@ register("ode-linear", "the ode network with linear motion in place of the ODE t
          _pretrained("ode", "ode-linear", {"motion": "linear"}), role="ablation")
 register("agree", "per 16x16 block, the candidate motion whose two warps agree best (hand-made rule)",
          lambda: AgreementChooser(), role="ablation")
+# The taught motion (weights/taught.md, weights/select-taught.md): a student of RIFE 4.25's motion alone,
+# and as a fifth candidate of `select`; level with `select` on the held-out clips, so not the default.
+register("taught", "DIS motion corrected by a student of RIFE 4.25's intermediate flows, an ODE in t",
+         _pretrained("taught", "taught"), role="ablation", measured=Measured(34.57, 31.16))
+register("select-taught", "select with the taught motion as a fifth candidate",
+         _pretrained("select", "select-taught", file="select-taught.pt"), role="ablation",
+         measured=Measured(34.81, 32.18))
 for _candidate in ("fine", "matched", "homography"):  # `select`'s candidate motions alone (zero motion is `blend`)
     register(f"motion-{_candidate}", CandidateWarp(_candidate).description,
              lambda candidate=_candidate: CandidateWarp(candidate), role="ablation")
