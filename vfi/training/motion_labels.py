@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 
 from vfi.models.seed import dis_flows
+from vfi.models.taught import GRID
 from vfi.motion.scale import FLOW_MAX_SIDE, working_size
 
-GRID = 4  # the student's grid: 1/4 of the working size
 CROP = 160  # side of a training crop at the working size
 
 
@@ -134,8 +134,10 @@ def window_name(clip: str, start: int, step: int) -> str:
     return f"{Path(clip).stem}_{step:02d}_{start:05d}.npz"
 
 
-def load_folder(folder: Path, clips: Optional[set[str]] = None) -> list[MotionCrops]:
-    """Every labelled window in `folder` (of `clips` only, by stem, when given)."""
-    paths = sorted(Path(folder).glob("*.npz"))
-    return [MotionCrops.load(p) for p in paths
-            if not p.name.startswith(".") and (clips is None or p.name.rsplit("_", 2)[0] in clips)]
+def window_paths(folder: Path) -> list[Path]:
+    """Every labelled window's file in `folder`, in name order (unfinished writes left out)."""
+    return sorted(p for p in Path(folder).glob("*.npz") if not p.name.startswith("."))
+
+
+def load_folder(folder: Path) -> list[MotionCrops]:
+    return [MotionCrops.load(p) for p in window_paths(folder)]

@@ -43,10 +43,10 @@ class Batch:
     def flipped(self, dim: int) -> "Batch":
         """Mirrored along width (dim -1) or height (-2): the flows' matching component changes sign."""
         component = 0 if dim == -1 else 1  # x or y of each (x, y) flow pair
-        flows = lambda x, n: x * torch.tensor([-1.0 if c % 2 == component and c < n else 1.0
-                                                for c in range(x.shape[-3])]).view(-1, 1, 1)
-        return Batch(self.frame0.flip(dim), self.frame1.flip(dim), flows(self.seed.flip(dim), 4), self.times,
-                     self.truths.flip(dim), flows(self.teacher.flip(dim), 4))
+        flows = lambda x: x * torch.tensor([-1.0 if c % 2 == component and c < 4 else 1.0  # not the mask
+                                             for c in range(x.shape[-3])]).view(-1, 1, 1)
+        return Batch(self.frame0.flip(dim), self.frame1.flip(dim), flows(self.seed.flip(dim)), self.times,
+                     self.truths.flip(dim), flows(self.teacher.flip(dim)))
 
     def reversed(self) -> "Batch":
         """Played backwards: frames swapped, t -> 1 - t, each flow pair swapped, the mask inverted."""
@@ -170,7 +170,7 @@ def train_taught(train: WindowPool, held: WindowPool, state_path: Path, total_st
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps, pct_start=0.03)
     step, rng, history = 0, np.random.default_rng(0), []
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=False)  # our own training state
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
         net.load_state_dict(state["net"], strict=True)
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
