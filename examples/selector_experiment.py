@@ -51,10 +51,11 @@ def main() -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     candidates = tuple(args.candidates.split(",")) + (("taught",) if args.taught else ())
-    config = SelectConfig(network_scale=args.network_scale, candidates=candidates)
+    student = load_network(args.taught)[0] if args.taught else None
+    config = SelectConfig(network_scale=args.network_scale, candidates=candidates,
+                          student=student.config.to_dict() if student else {})
     net = SelectNet(config)
-    if args.taught:
-        student, _ = load_network(args.taught)
+    if student is not None:
         net.student.load_state_dict(student.state_dict(), strict=True)
     factors = [int(k) for k in args.factors.split(",")]
     clips = corpus_clips(args.corpus)

@@ -50,7 +50,7 @@ class SelectConfig:
     width: int = 24  # the selector network's channels
     network_scale: float = 0.375  # the selector's working size, as a fraction of the motion's
     candidates: tuple[str, ...] = ("seeded", "matched", "zero", "path")  # the shipped set
-    taught_motion: str = "ode"  # the taught candidate's TaughtConfig.motion, where it is one
+    student: dict = field(default_factory=dict)  # the taught candidate's TaughtConfig, where it is one
 
     def __post_init__(self):
         self.candidates = tuple(self.candidates)
@@ -69,7 +69,7 @@ class SelectNet(nn.Module):
         super().__init__()
         self.config = config
         self.selector = CandidateSelector(config.width)
-        self.student = TaughtMotionNet(TaughtConfig(motion=config.taught_motion)) if TAUGHT in config.candidates else None
+        self.student = TaughtMotionNet(TaughtConfig(**config.student)) if TAUGHT in config.candidates else None
 
     def forward(self, evidence: torch.Tensor, log_counts: Optional[torch.Tensor] = None) -> torch.Tensor:
         return self.selector(evidence, log_counts)
