@@ -52,13 +52,14 @@ class DeviceScenes:
     """Random scenes, batch at a time: `render(g, batch, crop, t)` -> frames (B, 5, 3, crop, crop) in [0, 1] and flows."""
 
     def __init__(self, textures: torch.Tensor, max_shift: float = 0.25, sprites: int = 3, blur_share: float = 0.2,
-                 still_share: float = 0.03):
+                 still_share: float = 0.03, view: int = 128):
         self.textures = textures  # (P, 3, S, S) uint8 on the device
         self.device = textures.device
         self.max_shift = max_shift  # the largest displacement per frame interval, as a fraction of the crop
         self.sprites = sprites
         self.blur_share = blur_share
         self.still_share = still_share
+        self.view = view  # a crop of this side shows at most the whole photo; larger crops see it larger
 
     def _uniform(self, g, *shape, lo=0.0, hi=1.0):
         return lo + (hi - lo) * torch.rand(*shape, generator=g, device=self.device)
@@ -94,36 +95,39 @@ class DeviceScenes:
         grid = src.view(b * n, crop, crop, 2)
         tex = texture[:, None].expand(-1, n, -1, -1, -1).flatten(0, 1)
         colour = F.grid_sample(tex, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-        # where each layer pixel of frame 0 is in frame 1, and back: the exact flows, in pixels
-        back = lambda k, pts: pos[:, k, None] + scale[:, k, None, None] * torch.einsum(
-            "bij,bpj->bpi", _rotation(angle[:, k]), pts)
+        # where each layer pixel seen at every time is in frames 0 and 1 (times[:, 1] and times[:, 2], as in
+        # WINDOW_TIMES): the exact flows, in pixels
+        at = lambda k: pos[:, None, k, None] + scale[:, None, k, None, None] * torch.einsum(
+            "bij,btpj->btpi", _rotation(angle[:, k]), local)
         to_pixels = (crop - 1) / 2
-        f01 = (back(2, local[:, 1]) - u[0, 0]) * to_pixels
-        f10 = (back(1, local[:, 2]) - u[0, 0]) * to_pixels
-        flows = torch.cat([f01, f10], -1).view(b, crop, crop, 4).permute(0, 3, 1, 2)
-        return colour.view(b, n, 3, crop, crop), local.view(b, n, crop, crop, 2), flows
+        paths = (torch.cat([at(1), at(2)], -1) - u.repeat(1, 1, 1, 2)) * to_pixels  # (B, T, P, 4)
+        paths = paths.view(b, n, crop, crop, 4).permute(0, 1, 4, 2, 3)
+        return colour.view(b, n, 3, crop, crop), local.view(b, n, crop, crop, 2), paths
 
     def _textures(self, g, b: int) -> torch.Tensor:
         index = torch.randint(len(self.textures), (b,), generator=g, device=self.device)
         return self.textures[index].float().div_(255)
 
-    def _scene(self, g, b: int, crop: int, times: torch.Tensor) -> torch.Tensor:
+    def _scene(self, g, b: int, crop: int, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Frames (B, T, 3, c, c), the flows from each time to frames 0 and 1 of what is seen there
+        (B, T, 4, c, c: F_t->0 then F_t->1) and which layer is on top (B, T, c, c: 0 the background)."""
         still = (self._uniform(g, b) < self.still_share).float()
         speed_scale = 1 - still
         v, a, spin, spin_acc, zoom = self._paths(g, b, speed_scale)
-        zoom0 = self._uniform(g, b, lo=0.4, hi=1.0) * crop / 128  # how much of the photo the crop shows
+        zoom0 = self._uniform(g, b, lo=0.4, hi=1.0) * crop / self.view  # how much of the photo the crop shows
         centre = self._uniform(g, b, 2, lo=-0.3, hi=0.3)
-        frames, _, flows = self._layer(self._textures(g, b), centre, zoom0, v, a, spin * speed_scale,
+        frames, _, paths = self._layer(self._textures(g, b), centre, zoom0, v, a, spin * speed_scale,
                                 spin_acc * speed_scale, zoom * speed_scale, torch.zeros(b, 2, device=self.device),
                                 times, crop)
-        for _ in range(self.sprites):
+        top = torch.zeros(frames.shape[:2] + frames.shape[3:], dtype=torch.uint8, device=self.device)
+        for layer in range(1, self.sprites + 1):
             present = (self._uniform(g, b) < 0.6).float() * speed_scale
             sv, sa, sspin, sspin_acc, szoom = self._paths(g, b, speed_scale)
             p0 = self._uniform(g, b, 2, lo=-0.8, hi=0.8)
             radius = self._uniform(g, b, lo=0.15, hi=0.6)
             thin = (self._uniform(g, b) < 0.25).float()  # bars: thin structures
             aspect = thin * self._uniform(g, b, lo=0.03, hi=0.12) + (1 - thin) * self._uniform(g, b, lo=0.5, hi=1.0)
-            colour, local, layer_flows = self._layer(self._textures(g, b), self._uniform(g, b, 2, lo=-0.5, hi=0.5),
+            colour, local, layer_paths = self._layer(self._textures(g, b), self._uniform(g, b, 2, lo=-0.5, hi=0.5),
                                         self._uniform(g, b, lo=0.3, hi=1.0), sv, sa, sspin, sspin_acc, szoom,
                                         p0, times, crop)
             r = (local[..., 0] / radius[:, None, None, None]) ** 2 \
@@ -131,23 +135,40 @@ class DeviceScenes:
             edge = 2.0 / (crop * radius[:, None, None, None] * aspect[:, None, None, None])  # about a pixel, antialiased
             alpha = ((1 - r.sqrt()) / edge.clamp(min=1e-3)).clamp(0, 1) * present[:, None, None, None]
             frames = frames + alpha[:, :, None] * (colour - frames)
-            seen = torch.cat([alpha[:, 1:2].expand(-1, 2, -1, -1), alpha[:, 2:3].expand(-1, 2, -1, -1)], 1)
-            flows = flows + seen * (layer_flows - flows)  # the flow of what is on top, antialiased edges mixed
-        return frames, flows
+            paths = paths + alpha[:, :, None] * (layer_paths - paths)  # what is on top; antialiased edges mixed
+            top = torch.where(alpha > 0.5, torch.full_like(top, layer), top)
+        return frames, paths, top
+
+    @staticmethod
+    def _pair_flows(paths: torch.Tensor) -> torch.Tensor:
+        """F01 (from frame 0's pixels to frame 1) and F10, out of the paths at times 0 and 1."""
+        return torch.cat([paths[:, 1, 2:4], paths[:, 2, 0:2]], 1)
 
     def render(self, g: torch.Generator, batch: int, crop: int, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Frames at -1, 0, 1, 2 and at each scene's t (B,): (B, 5, 3, crop, crop) float32, and the
         exact flows 0 -> 1 and 1 -> 0 of what is seen in frames 0 and 1: (B, 4, crop, crop), in pixels."""
         times = torch.cat([torch.tensor(WINDOW_TIMES, device=self.device).expand(batch, -1), t[:, None]], 1)
         if float(self._uniform(g, 1)) >= self.blur_share:
-            return self._scene(g, batch, crop, times)
+            frames, paths, _ = self._scene(g, batch, crop, times)
+            return frames, self._pair_flows(paths)
         # motion blur: the same scene (same random draws) seen over an open shutter; the flows are the shutter's middle
         state = g.get_state()
         shutter = float(self._uniform(g, 1, lo=0.2, hi=0.6))
         frames, flows = [], []
         for k in (-0.5, 0.0, 0.5):
             g.set_state(state)
-            seen, flow = self._scene(g, batch, crop, times + k * shutter)
+            seen, paths, _ = self._scene(g, batch, crop, times + k * shutter)
             frames.append(seen)
-            flows.append(flow)
+            flows.append(self._pair_flows(paths))
         return torch.stack(frames).mean(0), flows[1]
+
+    def render_paths(self, g: torch.Generator, batch: int, crop: int, times: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sharp frames at 0, 1 and each scene's times (B, T): (B, 2 + T, 3, crop, crop) in [0, 1], the
+        exact flows from each of those frames' pixels to frames 0 and 1 (B, 2 + T, 4, crop, crop: F_t->0
+        then F_t->1, in pixels) and the layer on top of each pixel (B, 2 + T, crop, crop), to label motion
+        at any t with the truth."""
+        window = torch.tensor(WINDOW_TIMES, device=self.device).expand(batch, -1)
+        frames, paths, top = self._scene(g, batch, crop, torch.cat([window, times.to(self.device).float()], 1))
+        keep = [1, 2, *range(len(WINDOW_TIMES), len(WINDOW_TIMES) + times.shape[1])]
+        return frames[:, keep], paths[:, keep], top[:, keep]

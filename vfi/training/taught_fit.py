@@ -106,6 +106,20 @@ class WindowPool:
         return batch
 
 
+class PoolMix:
+    """Several pools drawn from by share, a whole batch from one pool at a time (synthetic motion beside
+    the teacher's windows, say)."""
+
+    def __init__(self, pools: Sequence[WindowPool], shares: Sequence[float]):
+        self.pools, self.shares = list(pools), np.asarray(shares, float) / np.sum(shares)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.pools)
+
+    def draw(self, rng: np.random.Generator, size: int, side: int, augment: bool = True) -> Batch:
+        return self.pools[rng.choice(len(self.pools), p=self.shares)].draw(rng, size, side, augment)
+
+
 def teacher_trust(batch: Batch) -> torch.Tensor:
     """(B, T, 1, h/GRID, w/GRID): 1 in the grid cells where the teacher's motion renders the true frame
     better than the classical path the student starts from, else 0. The teacher is wrong often enough
@@ -160,12 +174,16 @@ def validation_psnr(net: TaughtMotionNet, pool: WindowPool, batch: int = 16) -> 
     return float(np.mean(scores))
 
 
-def train_taught(train: WindowPool, held: WindowPool, state_path: Path, total_steps: int, minutes: float,
+def train_taught(train: WindowPool | PoolMix, held: WindowPool, state_path: Path, total_steps: int, minutes: float,
                  batch: int = 16, side: int = 128, lr: float = 1e-3, bf16: bool = True,
                  config: TaughtConfig = TaughtConfig(), save_every_s: float = 300,
-                 log: Callable[[str], None] = print, augment: bool = True) -> TaughtMotionNet:
-    """Train towards `total_steps` for at most `minutes` this run, going on from `state_path` if it exists."""
+                 log: Callable[[str], None] = print, augment: bool = True, init: Optional[dict] = None
+                 ) -> TaughtMotionNet:
+    """Train towards `total_steps` for at most `minutes` this run, going on from `state_path` if it exists,
+    else from the weights `init` (a state dict, loaded strictly), else from the classical start."""
     net = TaughtMotionNet(config)
+    if init is not None:
+        net.load_state_dict(init, strict=True)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps, pct_start=0.03)
     step, rng, history = 0, np.random.default_rng(0), []
@@ -180,7 +198,7 @@ def train_taught(train: WindowPool, held: WindowPool, state_path: Path, total_st
     else:
         history.append({"run": 0, "samples": 0, "cpu_s": 0.0, "samples_per_s": 0.0,
                         "validation": round(validation_psnr(net, held), 3)})
-        log(f"validation PSNR at the classical start: {history[-1]['validation']:.2f} dB")
+        log(f"validation PSNR at the start: {history[-1]['validation']:.2f} dB")
 
     def save() -> None:
         tmp = state_path.with_name(state_path.name + ".tmp")
