@@ -10,14 +10,13 @@ import torch
 import torch.nn.functional as F
 
 
-def local_correlation(a: torch.Tensor, b: torch.Tensor, radius: int, stride: int = 1) -> torch.Tensor:
-    """(B, C, H, W) x2 -> (B, (2r+1)^2, H, W): mean over channels of a(x) * b(x + d), d = stride * k, |k| <= r.
+def local_correlation(a: torch.Tensor, b: torch.Tensor, radius: int) -> torch.Tensor:
+    """(B, C, H, W) x2 -> (B, (2r+1)^2, H, W): mean over channels of a(x) * b(x + d), |d| <= r.
 
-    Displacements run row by row, dy outer and dx inner; outside `b` counts as zero. A stride above 1
-    looks as far with as few offsets, skipping those between.
+    Displacements run row by row, dy outer and dx inner; outside `b` counts as zero.
     """
     h, w = a.shape[-2:]
-    reach = radius * stride
-    padded = F.pad(b, (reach, reach, reach, reach))
-    span = range(0, 2 * reach + 1, stride)
-    return torch.stack([(a * padded[..., dy:dy + h, dx:dx + w]).mean(1) for dy in span for dx in span], 1)
+    padded = F.pad(b, (radius, radius, radius, radius))
+    span = 2 * radius + 1
+    return torch.stack([(a * padded[..., dy:dy + h, dx:dx + w]).mean(1)
+                        for dy in range(span) for dx in range(span)], 1)

@@ -46,8 +46,6 @@ class TaughtConfig:
     method: str = "midpoint"
     motion: str = "ode"  # "ode", or "direct": the correction at each t on its own (ablation)
     corr_radius: int = 2  # the field sees how the two warped features match within this many grid cells
-    far_radius: int = 0  # and, when above 0, at every far_stride-th cell this many strides away (large motion)
-    far_stride: int = 4
     change_window: int = 33  # odd: corrections only within this many pixels of where the two frames differ
     change_levels: float = 4.0  # 8-bit difference at which the correction is fully open
 
@@ -92,14 +90,6 @@ class CorrectionField(nn.Module):
         span = torch.arange(-c.corr_radius, c.corr_radius + 1, dtype=torch.float32)
         dy, dx = torch.meshgrid(span, span, indexing="ij")  # local_correlation's order: dy outer, dx inner
         self.register_buffer("offsets", torch.stack([dx.flatten(), dy.flatten()]), persistent=False)
-        self.far_radius, self.far_stride = c.far_radius, c.far_stride
-        if c.far_radius > 0:  # an added input: zero at first, so a grown network computes what it did
-            self.far = nn.Conv2d((2 * c.far_radius + 1) ** 2 + 2, c.width, 3, 1, 1)
-            nn.init.zeros_(self.far.weight)
-            nn.init.zeros_(self.far.bias)
-            far_span = torch.arange(-c.far_radius, c.far_radius + 1, dtype=torch.float32) * c.far_stride
-            fy, fx = torch.meshgrid(far_span, far_span, indexing="ij")
-            self.register_buffer("far_offsets", torch.stack([fx.flatten(), fy.flatten()]), persistent=False)
         self.mid = nn.Conv2d(c.width, c.width, 3, 1, 1)
         self.out = nn.Conv2d(c.width, 4 + c.hidden, 3, 1, 1)
         nn.init.zeros_(self.out.weight)  # g = 0: the classical path exactly
@@ -114,26 +104,19 @@ class CorrectionField(nn.Module):
         w1 = backward_warp(p["feats1"], (p1 + correction[:, 2:4]) / GRID)
         return w0, w1, (w0 - w1).abs().mean(1, keepdim=True)
 
-    def match(self, w0: torch.Tensor, w1: torch.Tensor, radius: int, stride: int = 1
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-        """How well frame 1's warp matches frame 0's at each offset within `radius` strides (cosine), and
-        the offset where it matches best (a soft argmax, in grid cells): the residual motion, handed to the
-        field as it is."""
-        cost = local_correlation(F.normalize(w0, dim=1), F.normalize(w1, dim=1), radius, stride) * w0.shape[1]
-        offsets = self.offsets if stride == 1 else self.far_offsets
-        best = torch.einsum("bkhw,ck->bchw", torch.softmax(cost * 10, dim=1), offsets.to(cost.dtype))
+    def match(self, w0: torch.Tensor, w1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """How well frame 1's warp matches frame 0's at each nearby offset (cosine), and the offset where it
+        matches best (a soft argmax, in grid cells): the residual motion, handed to the field as it is."""
+        cost = local_correlation(F.normalize(w0, dim=1), F.normalize(w1, dim=1), self.radius) * w0.shape[1]
+        best = torch.einsum("bkhw,ck->bchw", torch.softmax(cost * 10, dim=1), self.offsets.to(cost.dtype))
         return cost, best
 
     def forward(self, t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         correction = z[:, :4]
         w0, w1, differ = self.look(t, correction)
         tt = t.to(z.dtype).expand(z.shape[0], 1, *z.shape[2:])
-        x = torch.cat([w0, w1, *self.match(w0, w1, self.radius), differ, correction / FLOW_UNIT, z[:, 4:], tt], 1)
-        x = self.inp(x) + self.pair["context"]
-        if self.far_radius > 0:
-            cost, best = self.match(w0, w1, self.far_radius, self.far_stride)
-            x = x + self.far(torch.cat([cost, best / self.far_stride], 1))
-        x = F.leaky_relu(x, 0.1)
+        x = torch.cat([w0, w1, *self.match(w0, w1), differ, correction / FLOW_UNIT, z[:, 4:], tt], 1)
+        x = F.leaky_relu(self.inp(x) + self.pair["context"], 0.1)
         g = self.out(F.leaky_relu(self.mid(x), 0.1)).float()
         return torch.cat([g[:, :4] * FLOW_UNIT, g[:, 4:]], 1)
 
