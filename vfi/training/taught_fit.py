@@ -207,7 +207,7 @@ def train_taught(train: WindowPool | PoolMix, held: WindowPool, state_path: Path
         tmp.replace(state_path)
 
     began, cpu_began, saved, run_steps = time.perf_counter(), time.process_time(), time.perf_counter(), 0
-    running = {"flow": 0.0, "mask": 0.0, "picture": 0.0, "trusted": 0.0}
+    running, summed = {"flow": 0.0, "mask": 0.0, "picture": 0.0, "trusted": 0.0}, 0
     net.train()
     while step < total_steps and time.perf_counter() - began < minutes * 60:
         total, parts = losses(net, train.draw(rng, batch, side, augment), bf16)
@@ -219,10 +219,12 @@ def train_taught(train: WindowPool | PoolMix, held: WindowPool, state_path: Path
         step, run_steps = step + 1, run_steps + 1
         for k in running:
             running[k] += parts[k]
+        summed += 1
         if step % 50 == 0:
             rate = run_steps * batch / (time.perf_counter() - began)
-            log(f"step {step}: " + ", ".join(f"{k} {v / 50:.4f}" for k, v in running.items()) + f", {rate:.1f} samples/s")
-            running = {k: 0.0 for k in running}
+            log(f"step {step}: " + ", ".join(f"{k} {v / summed:.4f}" for k, v in running.items())
+                + f", {rate:.1f} samples/s")  # the mean since the last line: fewer than 50 steps after a resume
+            running, summed = {k: 0.0 for k in running}, 0
         if time.perf_counter() - saved > save_every_s:
             save()
             saved = time.perf_counter()
