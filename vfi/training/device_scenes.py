@@ -79,7 +79,7 @@ class DeviceScenes:
         zoom = self._normal(g, b, std=0.05) * (self._uniform(g, b) < 0.35).float()  # log-scale per interval
         return v, a, spin, spin_acc, zoom
 
-    def _layer(self, texture, centre, zoom0, v, a, spin, spin_acc, zoom, p0, times, crop):
+    def _layer(self, texture, centre, zoom0, v, a, spin, spin_acc, zoom, p0, times, crop, seen):
         """Sample one layer for every scene at every time: returns colours (B, T, 3, c, c) and local coords."""
         b, n = texture.shape[0], times.shape[1]
         t = times[:, :, None]
@@ -95,22 +95,25 @@ class DeviceScenes:
         grid = src.view(b * n, crop, crop, 2)
         tex = texture[:, None].expand(-1, n, -1, -1, -1).flatten(0, 1)
         colour = F.grid_sample(tex, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-        # where each layer pixel seen at every time is in frames 0 and 1 (times[:, 1] and times[:, 2], as in
-        # WINDOW_TIMES): the exact flows, in pixels
+        # where each layer pixel seen at the times `seen` (indices) is in frames 0 and 1 (times[:, 1] and
+        # times[:, 2], as in WINDOW_TIMES): the exact flows, in pixels
         at = lambda k: pos[:, None, k, None] + scale[:, None, k, None, None] * torch.einsum(
-            "bij,btpj->btpi", _rotation(angle[:, k]), local)
+            "bij,btpj->btpi", _rotation(angle[:, k]), local[:, seen])
         to_pixels = (crop - 1) / 2
-        paths = (torch.cat([at(1), at(2)], -1) - u.repeat(1, 1, 1, 2)) * to_pixels  # (B, T, P, 4)
-        paths = paths.view(b, n, crop, crop, 4).permute(0, 1, 4, 2, 3)
+        paths = (torch.cat([at(1), at(2)], -1) - u.repeat(1, 1, 1, 2)) * to_pixels  # (B, S, P, 4)
+        paths = paths.view(b, len(seen), crop, crop, 4).permute(0, 1, 4, 2, 3)
         return colour.view(b, n, 3, crop, crop), local.view(b, n, crop, crop, 2), paths
 
     def _textures(self, g, b: int) -> torch.Tensor:
         index = torch.randint(len(self.textures), (b,), generator=g, device=self.device)
         return self.textures[index].float().div_(255)
 
-    def _scene(self, g, b: int, crop: int, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Frames (B, T, 3, c, c), the flows from each time to frames 0 and 1 of what is seen there
-        (B, T, 4, c, c: F_t->0 then F_t->1) and which layer is on top (B, T, c, c: 0 the background)."""
+    def _scene(self, g, b: int, crop: int, times: torch.Tensor, seen: Sequence[int] = (1, 2)
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Frames (B, T, 3, c, c); at the times `seen` (S indices) only, the flows to frames 0 and 1 of what
+        is seen there (B, S, 4, c, c: F_t->0 then F_t->1) and which layer is on top (B, S, c, c: 0 the
+        background)."""
+        seen = list(seen)
         still = (self._uniform(g, b) < self.still_share).float()
         speed_scale = 1 - still
         v, a, spin, spin_acc, zoom = self._paths(g, b, speed_scale)
@@ -118,8 +121,8 @@ class DeviceScenes:
         centre = self._uniform(g, b, 2, lo=-0.3, hi=0.3)
         frames, _, paths = self._layer(self._textures(g, b), centre, zoom0, v, a, spin * speed_scale,
                                 spin_acc * speed_scale, zoom * speed_scale, torch.zeros(b, 2, device=self.device),
-                                times, crop)
-        top = torch.zeros(frames.shape[:2] + frames.shape[3:], dtype=torch.uint8, device=self.device)
+                                times, crop, seen)
+        top = torch.zeros(paths.shape[:2] + paths.shape[3:], dtype=torch.uint8, device=self.device)
         for layer in range(1, self.sprites + 1):
             present = (self._uniform(g, b) < 0.6).float() * speed_scale
             sv, sa, sspin, sspin_acc, szoom = self._paths(g, b, speed_scale)
@@ -129,20 +132,20 @@ class DeviceScenes:
             aspect = thin * self._uniform(g, b, lo=0.03, hi=0.12) + (1 - thin) * self._uniform(g, b, lo=0.5, hi=1.0)
             colour, local, layer_paths = self._layer(self._textures(g, b), self._uniform(g, b, 2, lo=-0.5, hi=0.5),
                                         self._uniform(g, b, lo=0.3, hi=1.0), sv, sa, sspin, sspin_acc, szoom,
-                                        p0, times, crop)
+                                        p0, times, crop, seen)
             r = (local[..., 0] / radius[:, None, None, None]) ** 2 \
                 + (local[..., 1] / (radius * aspect)[:, None, None, None]) ** 2
             edge = 2.0 / (crop * radius[:, None, None, None] * aspect[:, None, None, None])  # about a pixel, antialiased
             alpha = ((1 - r.sqrt()) / edge.clamp(min=1e-3)).clamp(0, 1) * present[:, None, None, None]
             frames = frames + alpha[:, :, None] * (colour - frames)
-            paths = paths + alpha[:, :, None] * (layer_paths - paths)  # what is on top; antialiased edges mixed
-            top = torch.where(alpha > 0.5, torch.full_like(top, layer), top)
+            paths = paths + alpha[:, seen, None] * (layer_paths - paths)  # what is on top; antialiased edges mixed
+            top = torch.where(alpha[:, seen] > 0.5, torch.full_like(top, layer), top)
         return frames, paths, top
 
     @staticmethod
     def _pair_flows(paths: torch.Tensor) -> torch.Tensor:
-        """F01 (from frame 0's pixels to frame 1) and F10, out of the paths at times 0 and 1."""
-        return torch.cat([paths[:, 1, 2:4], paths[:, 2, 0:2]], 1)
+        """F01 (from frame 0's pixels to frame 1) and F10, out of the paths seen at times 0 and 1."""
+        return torch.cat([paths[:, 0, 2:4], paths[:, 1, 0:2]], 1)
 
     def render(self, g: torch.Generator, batch: int, crop: int, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Frames at -1, 0, 1, 2 and at each scene's t (B,): (B, 5, 3, crop, crop) float32, and the
@@ -169,6 +172,6 @@ class DeviceScenes:
         then F_t->1, in pixels) and the layer on top of each pixel (B, 2 + T, crop, crop), to label motion
         at any t with the truth."""
         window = torch.tensor(WINDOW_TIMES, device=self.device).expand(batch, -1)
-        frames, paths, top = self._scene(g, batch, crop, torch.cat([window, times.to(self.device).float()], 1))
         keep = [1, 2, *range(len(WINDOW_TIMES), len(WINDOW_TIMES) + times.shape[1])]
-        return frames[:, keep], paths[:, keep], top[:, keep]
+        frames, paths, top = self._scene(g, batch, crop, torch.cat([window, times.to(self.device).float()], 1), keep)
+        return frames[:, keep], paths, top
