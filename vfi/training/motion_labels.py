@@ -78,16 +78,24 @@ def label_window(label: Callable, frames: Sequence[np.ndarray], start: int, step
     for t in times:
         got = label(f0, f1, float(t))
         labels.append(np.concatenate([got.flow_t0, got.flow_t1, got.mask[None]]))
+    return random_crops(f0, f1, seed, times, truths, labels, crops, rng, crop)
+
+
+def random_crops(f0: np.ndarray, f1: np.ndarray, seed: np.ndarray, times: np.ndarray, truths: Sequence[np.ndarray],
+                 labels: Sequence[np.ndarray], crops: int, rng: np.random.Generator, crop: int = CROP) -> MotionCrops:
+    """`crops` random crops, on the grid, of a whole working-size window: frames (h, w, 3), DIS seed
+    (4, h, w), one truth (h, w, 3) and one label (5, h, w) per time; the labels are pooled to the grid."""
+    h, w = f0.shape[:2]
     out = {k: [] for k in ("frames", "seed", "truths", "teacher")}
     for _ in range(crops):
-        y = int(rng.integers(0, (size[0] - crop) // GRID + 1)) * GRID
-        x = int(rng.integers(0, (size[1] - crop) // GRID + 1)) * GRID
+        y = int(rng.integers(0, (h - crop) // GRID + 1)) * GRID
+        x = int(rng.integers(0, (w - crop) // GRID + 1)) * GRID
         cut = np.s_[y:y + crop, x:x + crop]
         out["frames"].append(np.stack([f0[cut], f1[cut]]))
         out["seed"].append(seed[(slice(None), *cut)])
         out["truths"].append(np.stack([truth[cut] for truth in truths]))
         out["teacher"].append(np.stack([pooled(lab[(slice(None), *cut)]) for lab in labels]))
-    return MotionCrops(np.stack(out["frames"]), np.stack(out["seed"]).astype(np.float16), times,
+    return MotionCrops(np.stack(out["frames"]), np.stack(out["seed"]).astype(np.float16), times.astype(np.float32),
                        np.stack(out["truths"]), np.stack(out["teacher"]).astype(np.float16))
 
 

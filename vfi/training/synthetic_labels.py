@@ -19,9 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from vfi.models.seed import dis_flows
-from vfi.models.taught import GRID
 from vfi.training.device_scenes import DeviceScenes
-from vfi.training.motion_labels import CROP, MotionCrops, pooled
+from vfi.training.motion_labels import CROP, MotionCrops, random_crops
 
 
 def frame0_weight(paths: torch.Tensor, top: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
@@ -55,22 +54,8 @@ def synthetic_windows(scenes: DeviceScenes, g: torch.Generator, count: int, side
     weight0 = frame0_weight(paths, top, times_b)
     pictures = (frames * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).numpy()
     labels = torch.cat([paths[:, 2:], weight0[:, :, None]], 2).numpy()  # (B, T, 5, h, w)
-    windows = []
-    for s in range(count):
-        f0, f1 = pictures[s, 0], pictures[s, 1]
-        seed = dis_flows(f0, f1, (side, side))
-        out = {k: [] for k in ("frames", "seed", "truths", "teacher")}
-        for _ in range(crops):
-            y, x = (int(rng.integers(0, (side - crop) // GRID + 1)) * GRID for _ in range(2))
-            cut = np.s_[y:y + crop, x:x + crop]
-            out["frames"].append(np.stack([f0[cut], f1[cut]]))
-            out["seed"].append(seed[(slice(None), *cut)])
-            out["truths"].append(pictures[s, 2:][(slice(None), *cut)])
-            out["teacher"].append(np.stack([pooled(lab[(slice(None), *cut)]) for lab in labels[s]]))
-        windows.append(MotionCrops(np.stack(out["frames"]), np.stack(out["seed"]).astype(np.float16),
-                                   times.numpy().astype(np.float32), np.stack(out["truths"]),
-                                   np.stack(out["teacher"]).astype(np.float16)))
-    return windows
+    return [random_crops(pictures[s, 0], pictures[s, 1], dis_flows(pictures[s, 0], pictures[s, 1], (side, side)),
+                         times.numpy(), pictures[s, 2:], labels[s], crops, rng, crop) for s in range(count)]
 
 
 def random_times(rng: np.random.Generator, count: int = 3, denominator: int = 16) -> torch.Tensor:
