@@ -19,9 +19,8 @@ import torch.nn.functional as F
 from vfi.core.metrics import psnr
 from vfi.models.checkpoint import load_network
 from vfi.models.taught import GRID, TaughtConfig, TaughtMotionNet, render
-from vfi.motion.prior import intermediate_flows
 from vfi.training.motion_labels import MotionCrops, window_paths
-from vfi.training.taught_fit import WindowPool, teacher_trust
+from vfi.training.taught_fit import WindowPool, classical_path, teacher_trust
 
 
 def frames8(x: torch.Tensor) -> np.ndarray:
@@ -31,10 +30,8 @@ def frames8(x: torch.Tensor) -> np.ndarray:
 def classical_offset(b) -> torch.Tensor:
     """(B, T, h/GRID, w/GRID): the larger of the two intermediate flows' distances (px) between the
     classical path and the teacher's motion, pooled to the grid."""
-    n = b.times.shape[1]
-    rep = lambda x: x.unsqueeze(1).expand(-1, n, *x.shape[1:]).flatten(0, 1)
-    p0, p1 = intermediate_flows(rep(b.seed[:, :2]), rep(b.seed[:, 2:]), b.times.flatten()[:, None, None, None])
-    prior = F.avg_pool2d(torch.cat([p0, p1], 1), GRID).view(*b.teacher.shape[:2], 2, 2, *b.teacher.shape[-2:])
+    prior = F.avg_pool2d(torch.cat(classical_path(b), 2).flatten(0, 1), GRID).view(*b.teacher.shape[:2], 2, 2,
+                                                                                  *b.teacher.shape[-2:])
     return (prior - b.teacher[:, :, :4].unflatten(2, (2, 2))).norm(dim=3).amax(2)
 
 

@@ -30,8 +30,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--side", type=int, default=128, help="Training crop side, at the working size.")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--motion", choices=("ode", "direct"), default="ode",
-                        help="ode: one solve for every t; direct: each t on its own (the ablation).")
+    parser.add_argument("--motion", choices=("ode", "direct"),
+                        help="ode (the default): one solve for every t; direct: each t on its own (the ablation). "
+                        "With --init, the checkpoint's.")
     parser.add_argument("--fp32", action="store_true", help="Train without bfloat16 autocast.")
     parser.add_argument("--synthetic", type=Path, help="Windows of synthetic motion (examples/synthesise_motion.py) "
                         "to train on beside the labelled ones.")
@@ -46,7 +47,7 @@ def main() -> None:
     print(f"{len(train)} windows to train on, {len(held)} held out", flush=True)
     train_pool = WindowPool([MotionCrops.load(p) for p in train])
     held_pool = WindowPool([MotionCrops.load(p) for p in held])
-    config, init, pool = TaughtConfig(motion=args.motion), None, train_pool
+    config, init, pool = TaughtConfig(motion=args.motion or "ode"), None, train_pool
     if args.synthetic:
         synthetic = WindowPool([MotionCrops.load(p) for p in window_paths(args.synthetic)])
         print(f"{len(synthetic)} synthetic crops, {args.synthetic_share:.0%} of the batches", flush=True)
@@ -55,6 +56,8 @@ def main() -> None:
         start, meta = load_network(args.init)
         if meta.get("arch") != "taught":
             raise SystemExit(f"--init {args.init}: not a taught checkpoint")
+        if args.motion and args.motion != start.config.motion:
+            raise SystemExit(f"--motion {args.motion}: the student of --init {args.init} has motion {start.config.motion}")
         config, init = start.config, start.state_dict()
     net = train_taught(pool, held_pool, args.out.with_name(args.out.name + ".state"), args.steps, args.minutes,
                        batch=args.batch, side=args.side, lr=args.lr, bf16=not args.fp32, config=config,

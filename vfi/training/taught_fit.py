@@ -120,6 +120,15 @@ class PoolMix:
         return self.pools[rng.choice(len(self.pools), p=self.shares)].draw(rng, size, side, augment)
 
 
+def classical_path(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classical linear-motion flows F_t->0, F_t->1 (B, T, 2, h, w) through the batch's DIS seed: the
+    student's start."""
+    b, n = batch.times.shape
+    rep = lambda x: x.unsqueeze(1).expand(-1, n, *x.shape[1:]).flatten(0, 1)
+    p0, p1 = intermediate_flows(rep(batch.seed[:, :2]), rep(batch.seed[:, 2:]), batch.times.flatten()[:, None, None, None])
+    return p0.unflatten(0, (b, n)), p1.unflatten(0, (b, n))
+
+
 def teacher_trust(batch: Batch) -> torch.Tensor:
     """(B, T, 1, h/GRID, w/GRID): 1 in the grid cells where the teacher's motion renders the true frame
     better than the classical path the student starts from, else 0. The teacher is wrong often enough
@@ -131,10 +140,9 @@ def teacher_trust(batch: Batch) -> torch.Tensor:
     by_teacher = render(batch.frame0, batch.frame1, up[:, :, :2], up[:, :, 2:4], up[:, :, 4:5])
     f01, f10 = batch.seed[:, :2], batch.seed[:, 2:]
     tt = batch.times.flatten()[:, None, None, None]
-    p0, p1 = intermediate_flows(rep(f01), rep(f10), tt)
-    weight = prior_weight(rep(fb_occlusion(f01, f10)), rep(fb_occlusion(f10, f01)), p0, p1, tt)
-    shape = lambda x: x.view(b, n, x.shape[1], h, w)
-    by_prior = render(batch.frame0, batch.frame1, shape(p0), shape(p1), shape(weight))
+    p0, p1 = classical_path(batch)
+    weight = prior_weight(rep(fb_occlusion(f01, f10)), rep(fb_occlusion(f10, f01)), p0.flatten(0, 1), p1.flatten(0, 1), tt)
+    by_prior = render(batch.frame0, batch.frame1, p0, p1, weight.view(b, n, 1, h, w))
     error = lambda x: F.avg_pool2d((x - batch.truths).abs().mean(2).flatten(0, 1), GRID).view(b, n, 1, h // GRID, w // GRID)
     return (error(by_teacher) < error(by_prior)).float()
 
